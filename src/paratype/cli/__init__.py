@@ -1,0 +1,1 @@
+"""Thin command-line entry points; the work happens in the library modules."""

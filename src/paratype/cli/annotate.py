@@ -1,0 +1,85 @@
+"""paratype-annotate: export candidate worksheets and import labelled ones.
+
+paratype-annotate export --pool warning --n 300 --out .cache/worksheets/warning-1.jsonl
+paratype-annotate import .cache/worksheets/warning-1.jsonl --annotator reader-a
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from paratype import annotate
+from paratype.cli.common import existing_file, run_cli
+from paratype.config import compose, to_config
+from paratype.corpus import read_corpus
+from paratype.data import segment_articles
+from paratype.labels import read_annotations
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paratype-annotate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="write a worksheet of candidate paragraphs")
+    export.add_argument("--pool", default="random", help="random | " + " | ".join(annotate.POOLS))
+    export.add_argument("--n", type=int, default=100, help="paragraphs to export")
+    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--topical", action="store_true", help="only security-news articles")
+    export.add_argument(
+        "--exclude",
+        type=existing_file,
+        nargs="*",
+        default=[],
+        help="worksheets whose paragraphs are not exported again",
+    )
+    export.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
+    imp = sub.add_parser("import", help="validate a labelled worksheet and merge it")
+    imp.add_argument("worksheet", type=existing_file)
+    imp.add_argument("--annotator", required=True, help="who labelled it (a name, not a model)")
+    imp.add_argument("--into", type=Path, default=None, help="annotation file (default: gold.jsonl)")
+    parser.add_argument(
+        "overrides", nargs="*", default=[], help="config overrides, e.g. paths.corpus_dir=..."
+    )
+    return parser
+
+
+def _corpus_paragraphs(overrides: list[str], topical: bool):
+    cfg = to_config(compose(["data=corpus", *overrides]))
+    articles = list(read_corpus(Path(cfg.paths.corpus_dir)))
+    if topical:
+        articles = [a for a in articles if annotate.is_topical(f"{a.title}\n{a.text}")]
+    source_of = {a.article_id: a.source for a in articles}
+    return cfg, segment_articles(articles, cfg.data.segmentation), source_of
+
+
+def _annotated_ids(files: list[str]) -> set[str]:
+    return {r.id for f in files if Path(f).exists() for r in read_annotations(Path(f))}
+
+
+def _export(args: argparse.Namespace) -> int:
+    cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topical)
+    candidates = annotate.pool_candidates(paragraphs, args.pool)
+    exclude = _annotated_ids(cfg.data.annotation_files) | {
+        json.loads(line)["id"] for ws in args.exclude for line in ws.read_text().splitlines() if line
+    }
+    chosen = annotate.sample(candidates, args.n, args.seed, exclude)
+    written = annotate.write_worksheet(args.out, ((p, source_of[p.article_id]) for p in chosen))
+    print(f"wrote {written} of {len(candidates)} '{args.pool}' candidates to {args.out}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    cfg, paragraphs, _ = _corpus_paragraphs(args.overrides, topical=False)
+    records = annotate.read_worksheet(args.worksheet, args.annotator, {p.id: p for p in paragraphs})
+    target = args.into or Path(cfg.paths.annotations_dir) / "gold.jsonl"
+    added, skipped = annotate.merge_into(target, records)
+    print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
+    return 0
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    run_cli("paratype-annotate", lambda: _export(args) if args.command == "export" else _import(args))

@@ -1,0 +1,72 @@
+"""paratype-predict: label paragraphs (or whole articles) with a logged model.
+
+  echo '{"id": 1, "text": "..."}' | paratype-predict
+  paratype-predict --articles --input article.txt --output labels.jsonl
+  paratype-predict --model runs:/<run id>/model --input paragraphs.txt
+
+Without --model it uses the run with the best dev macro-F1 in the experiment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from paratype.cli.common import existing_file, run_cli
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paratype-predict", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--input", type=existing_file, help="input file (default: stdin)")
+    parser.add_argument("--output", type=Path, help="output JSONL file (default: stdout)")
+    parser.add_argument("--input-format", choices=["auto", "jsonl", "text"], default="auto")
+    parser.add_argument("--articles", action="store_true", help="each input is a whole article")
+    parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "overrides", nargs="*", default=[], help="config overrides, e.g. tracking.experiment=x"
+    )
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from paratype import predict, tracking
+    from paratype.config import compose, to_config
+    from paratype.io import atomic_path
+    from paratype.segment import SegmentationConfig
+
+    cfg = to_config(compose(args.overrides))
+    model = tracking.load_model(tracking.resolve_model_uri(args.model, cfg.tracking), cfg.tracking)
+    with ExitStack() as stack:
+        source = stack.enter_context(args.input.open("rb")) if args.input else sys.stdin.buffer
+        if args.articles:
+            segmentation = SegmentationConfig(**model.model_config.get("segmentation", {}))
+            items = predict.read_articles(source, args.input_format, segmentation)
+        else:
+            items = predict.read_items(source, args.input_format)
+        if args.output:
+            tmp = stack.enter_context(atomic_path(args.output))
+            sink = stack.enter_context(tmp.open("w", encoding="utf-8"))
+        else:
+            sink = sys.stdout
+        errors = 0
+        for batch in predict.batched(items, args.batch_size):
+            for record in predict.label_batch(model, batch):
+                errors += "error" in record
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if errors:
+        print(
+            f"paratype-predict: {errors} input(s) could not be labelled (see their error records)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    run_cli("paratype-predict", lambda: _run(args))

@@ -1,0 +1,35 @@
+"""paratype-train: the main job (Hydra). `paratype-train data=seeds model=tfidf`."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from paratype.cli.common import run_cli
+from paratype.config import CONFIG_DIR, register_configs, to_config
+
+register_configs()
+
+
+@hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
+def _main(raw: DictConfig) -> None:
+    def body() -> None:
+        from paratype.data import SPLITS
+        from paratype.train import summary_table, train
+
+        cfg = to_config(raw)
+        result = train(cfg)
+        counts = ", ".join(f"{s} {len(result.data.splits[s])}" for s in SPLITS)
+        print(
+            f"data={cfg.data.name} ({counts} paragraphs, fingerprint {result.data.fingerprint}) "
+            f"model={cfg.model.kind}"
+        )
+        print(summary_table(result))
+        print(f"run:   {result.run_id} in experiment '{cfg.tracking.experiment}' at {cfg.tracking.uri}")
+        print(f"model: {result.model_uri}")
+
+    run_cli("paratype-train", body)
+
+
+def main() -> None:
+    _main()

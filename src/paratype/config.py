@@ -1,0 +1,185 @@
+"""Structured configs: the schema of every Hydra config group, validated once at start-up.
+
+The YAML files in `configs/` hold the values; these dataclasses say which keys exist, their
+types, and which values make sense (`__post_init__`). `to_config` converts a composed
+DictConfig into these objects, so a typo or a bad value fails before any work is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from paratype.errors import InputError
+from paratype.segment import SegmentationConfig
+from paratype.text import NormalizationConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "configs"
+
+if not OmegaConf.has_resolver("paratype_root"):
+    OmegaConf.register_new_resolver("paratype_root", lambda: str(PROJECT_ROOT))
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InputError(message)
+
+
+@dataclass
+class PathsConfig:
+    """Every location the project reads or writes, in one place."""
+
+    root: str = "${paratype_root:}"
+    seeds_dir: str = "${.root}/seeds"
+    annotations_dir: str = "${.root}/data/annotations"
+    splits_dir: str = "${.root}/data/splits"
+    corpus_dir: str = "${oc.env:PARATYPE_CORPUS_DIR,${.root}/../shared/corpus/saudinewsnet}"
+    cache_dir: str = "${.root}/.cache"
+
+
+@dataclass
+class SplitConfig:
+    """How paragraphs are divided into train/dev/test; always whole articles at a time."""
+
+    dev: float = 0.2  # share of articles (seeds) or paragraphs (corpus) held out for model choice
+    test: float = 0.2  # share held out for the final, reported numbers
+    seed: int = 13  # the split is a function of this seed and the data alone
+    hold_out: str = "none"  # "none", or "outlet": test = whole newspapers never seen in training
+    test_sources: list[str] = field(default_factory=list)  # outlets held out when hold_out=outlet
+    file: str | None = None  # committed split file (id -> split); null: computed from the seed
+
+    def __post_init__(self) -> None:
+        _check(
+            0 < self.dev < 1 and 0 < self.test < 1 and self.dev + self.test < 1,
+            f"data.split.dev={self.dev} and data.split.test={self.test} must be in (0, 1) "
+            "and leave room for training; use e.g. dev=0.2 test=0.2",
+        )
+        _check(
+            self.hold_out in ("none", "outlet"),
+            f"data.split.hold_out={self.hold_out!r} must be 'none' or 'outlet'",
+        )
+
+
+@dataclass
+class DataConfig:
+    """Which articles, which labels, how they are cleaned and split."""
+
+    name: str = MISSING
+    source: str = "seeds"  # "seeds": the pages in seeds/; "corpus": SaudiNewsNet + annotations
+    annotation_files: list[str] = field(default_factory=list)  # gold JSONL files, stand-off
+    segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+    def __post_init__(self) -> None:
+        _check(self.source in ("seeds", "corpus"), f"data.source={self.source!r} must be 'seeds' or 'corpus'")
+        _check(
+            bool(self.annotation_files),
+            f"data.annotation_files is empty for data={self.name}; list at least one gold JSONL file",
+        )
+
+
+@dataclass
+class TfidfConfig:
+    """Word and character n-gram TF-IDF into a linear classifier with probabilities."""
+
+    kind: str = "tfidf"
+    word_ngram_max: int = 2  # unigrams and bigrams of words
+    char_ngram_min: int = 2  # character n-grams catch Arabic clitics and inflection
+    char_ngram_max: int = 5
+    use_char_ngrams: bool = True
+    min_df: int = 1  # keep rare n-grams: the data sets are small
+    max_features: int = 200_000  # per vectorizer; bounds memory on the full corpus
+    sublinear_tf: bool = True
+    C: float = 4.0  # inverse regularisation of the logistic regression
+    class_weight: str | None = "balanced"  # the label distribution is skewed towards `other`
+    max_iter: int = 2000
+    normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
+
+    def __post_init__(self) -> None:
+        _check(self.word_ngram_max >= 1, f"model.word_ngram_max={self.word_ngram_max} must be >= 1")
+        _check(
+            1 <= self.char_ngram_min <= self.char_ngram_max,
+            f"model.char_ngram_min={self.char_ngram_min} must be between 1 and "
+            f"model.char_ngram_max={self.char_ngram_max}",
+        )
+        _check(self.C > 0, f"model.C={self.C} must be > 0")
+        _check(
+            self.class_weight in (None, "balanced"),
+            f"model.class_weight={self.class_weight!r} must be null or 'balanced'",
+        )
+
+
+MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig}
+
+
+@dataclass
+class TrackingConfig:
+    """Where runs are logged. MLFLOW_TRACKING_URI wins over the project's own SQLite store."""
+
+    uri: str = "${oc.env:MLFLOW_TRACKING_URI,sqlite:///${paths.root}/mlruns.db}"
+    artifact_root: str = "${paths.root}/mlartifacts"  # used when this run creates the experiment
+    experiment: str = "paratype"
+    run_name: str | None = None
+
+
+@dataclass
+class EvaluationConfig:
+    """Which held-out numbers are computed besides dev and test."""
+
+    cross_validation: str = "none"  # "none", or "article": leave-one-article-out (grouped k-fold)
+    folds: int = 0  # 0: one fold per article; k > 1: grouped k-fold by article
+    max_errors_listed: int = 50  # misclassified paragraphs kept in the report
+
+    def __post_init__(self) -> None:
+        _check(
+            self.cross_validation in ("none", "article"),
+            f"evaluation.cross_validation={self.cross_validation!r} must be 'none' or 'article'",
+        )
+
+
+@dataclass
+class TrainConfig:
+    """The main job: data -> model -> evaluation -> tracking."""
+
+    data: DataConfig = MISSING
+    model: Any = MISSING  # validated against MODEL_CONFIGS[model.kind]
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    seed: int = 0
+
+
+def register_configs() -> None:
+    ConfigStore.instance().store(name="train_schema", node=TrainConfig)
+
+
+def to_config(cfg: DictConfig) -> TrainConfig:
+    """Validate a composed config and turn it into dataclasses (runs every __post_init__)."""
+    try:
+        kind = cfg.model.get("kind")
+        if kind not in MODEL_CONFIGS:
+            raise InputError(f"model.kind={kind!r} is unknown; choose one of {sorted(MODEL_CONFIGS)}")
+        model = OmegaConf.merge(OmegaConf.structured(MODEL_CONFIGS[kind]), cfg.model)
+        rest = OmegaConf.merge(
+            OmegaConf.structured(TrainConfig), {k: v for k, v in cfg.items() if k != "model"}
+        )
+        rest.model = model
+        return OmegaConf.to_object(rest)
+    except OmegaConfBaseException as err:
+        raise InputError(f"invalid config: {str(err).splitlines()[0]} (full key: {err.full_key})") from None
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "train") -> DictConfig:
+    """The composed config without running a Hydra app (for the other CLIs and tests)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=overrides or [])

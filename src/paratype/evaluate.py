@@ -1,0 +1,153 @@
+"""Scoring a model on a split: metrics, confusion matrix (table and PNG), the errors.
+
+Metric names are namespaced and stable (`dev/macro_f1`, `test/f1/field_operation`): the
+predict script, the reports and the champion logic find runs by them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from datasets import Dataset, DatasetDict, concatenate_datasets
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+from paratype.data import SplitData
+from paratype.models.base import Model
+
+
+@dataclass
+class Evaluation:
+    """Everything measured on one split."""
+
+    split: str
+    metrics: dict[str, float]
+    confusion: np.ndarray
+    report: str
+    errors: list[dict]
+
+
+def score(split: str, gold: list[int], proba: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Accuracy, macro-F1 and per-class precision/recall/F1, named `<split>/<metric>`."""
+    pred = proba.argmax(axis=1)
+    ids = list(range(len(labels)))
+    p, r, f, support = precision_recall_fscore_support(gold, pred, labels=ids, zero_division=0)
+    metrics = {
+        f"{split}/accuracy": float(accuracy_score(gold, pred)),
+        f"{split}/macro_f1": float(f1_score(gold, pred, labels=ids, average="macro", zero_division=0)),
+        f"{split}/n": float(len(gold)),
+    }
+    for i, name in enumerate(labels):
+        metrics |= {
+            f"{split}/precision/{name}": float(p[i]),
+            f"{split}/recall/{name}": float(r[i]),
+            f"{split}/f1/{name}": float(f[i]),
+            f"{split}/support/{name}": float(support[i]),
+        }
+    return metrics
+
+
+def evaluate(model: Model, dataset: Dataset, split: str, max_errors: int) -> Evaluation:
+    proba = model.predict_proba(dataset["text"])
+    return evaluation_from(split, dataset, proba, model.labels, max_errors)
+
+
+def evaluation_from(
+    split: str, dataset: Dataset, proba: np.ndarray, labels: list[str], max_errors: int
+) -> Evaluation:
+    gold = list(dataset["label"])
+    pred = proba.argmax(axis=1)
+    ids = list(range(len(labels)))
+    errors = [
+        {
+            "id": row["id"],
+            "gold": labels[g],
+            "predicted": labels[p],
+            "confidence": round(float(proba[k, p]), 3),
+            "text": row["text"],
+        }
+        for k, (row, g, p) in enumerate(zip(dataset, gold, pred, strict=True))
+        if g != p
+    ]
+    errors.sort(key=lambda e: -e["confidence"])
+    report = classification_report(gold, pred, labels=ids, target_names=labels, digits=3, zero_division=0)
+    return Evaluation(
+        split,
+        score(split, gold, proba, labels),
+        confusion_matrix(gold, pred, labels=ids),
+        report,
+        errors[:max_errors],
+    )
+
+
+def confusion_table(evaluation: Evaluation, labels: list[str]) -> str:
+    """The confusion matrix as a Markdown table: rows gold, columns predicted."""
+    head = "| gold \\ predicted | " + " | ".join(labels) + " |"
+    rule = "|---" * (len(labels) + 1) + "|"
+    rows = [
+        f"| {name} | " + " | ".join(str(v) for v in evaluation.confusion[i]) + " |"
+        for i, name in enumerate(labels)
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def confusion_figure(evaluation: Evaluation, labels: list[str]) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ConfusionMatrixDisplay(evaluation.confusion, display_labels=labels).plot(
+        ax=ax, cmap="Blues", colorbar=False, xticks_rotation=30
+    )
+    ax.set_title(f"{evaluation.split}: macro-F1 {evaluation.metrics[f'{evaluation.split}/macro_f1']:.3f}")
+    fig.tight_layout()
+    return fig
+
+
+def cross_validate(
+    data: SplitData, fit: Callable[[SplitData], Model], folds: int, max_errors: int
+) -> Evaluation:
+    """Grouped cross-validation by article over all labelled paragraphs.
+
+    `folds=0` leaves one article out per fold. The out-of-fold predictions are pooled and
+    scored once (`cv/...`), which stays defined when a held-out article lacks a label.
+    """
+    everything = concatenate_datasets([data.splits[s] for s in ("train", "dev", "test")])
+    groups = everything["article_id"]
+    splitter = LeaveOneGroupOut() if folds == 0 else GroupKFold(n_splits=folds)
+    proba = np.zeros((len(everything), len(data.label_names)))
+    fold_f1: list[float] = []
+    for train_idx, held_idx in splitter.split(np.zeros(len(groups)), groups=groups):
+        held = everything.select(held_idx)
+        fold = SplitData(
+            DatasetDict(train=everything.select(train_idx), dev=held, test=held),
+            data.label_names,
+            data.fingerprint,
+        )
+        proba[held_idx] = fit(fold).predict_proba(held["text"])
+        fold_f1.append(
+            f1_score(
+                held["label"],
+                proba[held_idx].argmax(axis=1),
+                average="macro",
+                labels=sorted(set(held["label"])),
+                zero_division=0,
+            )
+        )
+    result = evaluation_from("cv", everything, proba, data.label_names, max_errors)
+    result.metrics |= {
+        "cv/folds": float(len(fold_f1)),
+        "cv/fold_macro_f1_mean": float(np.mean(fold_f1)),
+        "cv/fold_macro_f1_std": float(np.std(fold_f1)),
+    }
+    return result

@@ -1,0 +1,101 @@
+"""The label set (defined by docs/annotation-guidelines.md) and gold annotation records.
+
+Annotations are stand-off: a record names a paragraph by id and text hash and never holds its
+text, so they can be committed while the corpus text is not. Joining them to freshly segmented
+paragraphs is the only way labels enter a data set, and a hash that no longer matches is an
+error, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from paratype.errors import InputError
+from paratype.segment import Paragraph, split_paragraph_id
+
+LABELS: tuple[str, ...] = ("field_operation", "official_warning", "expert_assessment", "other")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One gold (or silver) label for one paragraph."""
+
+    id: str
+    text_hash: str
+    label: str
+    annotator: str
+    note: str = ""
+
+
+def check_label(label: str, where: str) -> str:
+    if label not in LABELS:
+        raise InputError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}; fix the label")
+    return label
+
+
+def read_annotations(path: Path) -> list[Annotation]:
+    """Parse and validate a JSONL annotation file; every problem names file and line."""
+    records: list[Annotation] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"annotation file {path} does not exist; check data.annotation_files") from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            raw = json.loads(line)
+            record = Annotation(
+                **{k: raw[k] for k in ("id", "text_hash", "label", "annotator")}, note=raw.get("note", "")
+            )
+        except json.JSONDecodeError as err:
+            raise InputError(f"{where}: invalid JSON ({err.msg}); fix or delete the line") from None
+        except (KeyError, TypeError) as err:
+            raise InputError(
+                f"{where}: missing field {err}; a record needs id, text_hash, label, annotator"
+            ) from None
+        check_label(record.label, where)
+        records.append(record)
+    return records
+
+
+def write_annotations(path: Path, records: Iterable[Annotation]) -> None:
+    from paratype.io import atomic_write_text
+
+    text = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records)
+    atomic_write_text(path, text)
+
+
+def join_annotations(
+    paragraphs: Iterable[Paragraph], annotations: Iterable[Annotation], source: Path | str
+) -> dict[str, Annotation]:
+    """Match annotations to paragraphs by id; unknown or stale ids are reported, never used.
+
+    Returns the annotation for each paragraph id that has one. When one paragraph has several
+    annotations (double labelling), the adjudicated one wins, then the first.
+    """
+    by_position = {(p.article_id, p.position): p for p in paragraphs}
+    joined: dict[str, Annotation] = {}
+    stale: list[str] = []
+    for record in annotations:
+        article_id, position, digest = split_paragraph_id(record.id)
+        paragraph = by_position.get((article_id, position))
+        if paragraph is None or paragraph.id != record.id or digest != record.text_hash:
+            stale.append(record.id)
+            continue
+        current = joined.get(record.id)
+        if current is None or (record.annotator == "adjudicated" and current.annotator != "adjudicated"):
+            joined[record.id] = record
+    if stale:
+        raise InputError(
+            f"{source}: {len(stale)} annotation(s) no longer match their paragraph text "
+            f"(stale or unknown id, first: {stale[0]}); the corpus or the cleaning changed: "
+            "re-label them with `paratype-annotate export --stale` or restore the cleaning"
+        )
+    return joined

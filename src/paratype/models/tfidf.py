@@ -1,0 +1,133 @@
+"""TF-IDF baseline: word and character n-grams into a class-weighted logistic regression.
+
+The scikit-learn Pipeline starts with the project's own cleaning and normalisation, so the
+saved model turns raw paragraphs into features exactly as in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import skops.io as sio
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from paratype.config import TfidfConfig
+from paratype.data import SplitData
+from paratype.text import NormalizationConfig, deobfuscate, normalize
+
+FILE = "model.skops"
+
+
+class ArabicNormalizer(TransformerMixin, BaseEstimator):
+    """Pipeline step: undo filter-dodging spelling, then fold spelling variants as configured."""
+
+    def __init__(
+        self,
+        strip_diacritics=True,
+        strip_tatweel=True,
+        unify_alef=True,
+        alef_maqsura_to_ya=True,
+        ta_marbuta_to_ha=False,
+        western_digits=True,
+    ):
+        self.strip_diacritics = strip_diacritics
+        self.strip_tatweel = strip_tatweel
+        self.unify_alef = unify_alef
+        self.alef_maqsura_to_ya = alef_maqsura_to_ya
+        self.ta_marbuta_to_ha = ta_marbuta_to_ha
+        self.western_digits = western_digits
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        cfg = NormalizationConfig(**self.get_params())
+        return [normalize(deobfuscate(text), cfg) for text in X]
+
+
+def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
+    features = [
+        (
+            "word",
+            TfidfVectorizer(
+                analyzer="word",
+                ngram_range=(1, cfg.word_ngram_max),
+                min_df=cfg.min_df,
+                max_features=cfg.max_features,
+                sublinear_tf=cfg.sublinear_tf,
+            ),
+        )
+    ]
+    if cfg.use_char_ngrams:
+        features.append(
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(cfg.char_ngram_min, cfg.char_ngram_max),
+                    min_df=cfg.min_df,
+                    max_features=cfg.max_features,
+                    sublinear_tf=cfg.sublinear_tf,
+                ),
+            )
+        )
+    return Pipeline(
+        [
+            ("normalize", ArabicNormalizer(**asdict(cfg.normalization))),
+            ("features", FeatureUnion(features)),
+            (
+                "classifier",
+                LogisticRegression(
+                    C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed
+                ),
+            ),
+        ]
+    )
+
+
+class TfidfModel:
+    """A fitted pipeline plus the label names its probability columns stand for."""
+
+    kind = "tfidf"
+
+    def __init__(self, pipeline: Pipeline, labels: list[str]):
+        self.pipeline = pipeline
+        self.labels = labels
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        proba = self.pipeline.predict_proba(list(texts))
+        # the classifier only knows the classes it saw; give every label its column
+        full = np.zeros((len(texts), len(self.labels)))
+        full[:, self.pipeline.classes_] = proba
+        return full
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump({"pipeline": self.pipeline, "labels": self.labels}, directory / FILE)
+
+    @classmethod
+    def load(cls, directory: Path) -> TfidfModel:
+        path = directory / FILE
+        untrusted = sio.get_untrusted_types(file=path)
+        unexpected = [t for t in untrusted if not t.startswith(("paratype.", "numpy."))]
+        if unexpected:
+            raise ValueError(f"{path} holds types this project did not write: {unexpected}")
+        state = sio.load(path, trusted=untrusted)
+        return cls(state["pipeline"], state["labels"])
+
+
+def fit(cfg: TfidfConfig, data: SplitData, seed: int) -> TfidfModel:
+    """Fit on the train split only; dev and test stay unseen."""
+    train = data.splits["train"]
+    pipeline = build_pipeline(cfg, seed).fit(train["text"], train["label"])
+    return TfidfModel(pipeline, data.label_names)
+
+
+def load_model(directory: Path) -> TfidfModel:
+    return TfidfModel.load(directory)

@@ -1,0 +1,120 @@
+"""Labelling new text with a logged model, streamed: records in, batches through, lines out.
+
+Input is JSONL (`{"id": ..., "text": ...}`, id optional) or plain text, one paragraph per line;
+with `articles=True` each record is a whole article and is segmented with the cleaning the
+model was trained with. A bad line becomes an error record in its place; it never stops the
+rest, and output stays in input order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from paratype.errors import InputError
+from paratype.segment import SegmentationConfig, segment_article
+from paratype.text import has_arabic
+
+
+@dataclass
+class Item:
+    """One unit of work in input order: a paragraph to label, or the error that replaced it."""
+
+    line: int
+    id: Any
+    text: str = ""
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _decode(raw: bytes, line: int) -> tuple[str | None, str | None]:
+    try:
+        return raw.decode("utf-8").rstrip("\r\n"), None
+    except UnicodeDecodeError as err:
+        return None, f"invalid UTF-8 at byte {err.start}; re-encode the input as UTF-8"
+
+
+def _parse(text: str, line: int, jsonl: bool) -> Item:
+    if not jsonl:
+        return Item(line, line, text)
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        return Item(line, None, error=f"invalid JSON ({err.msg} at column {err.colno})")
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return Item(line, None, error='a JSON line needs a string field "text"')
+    return Item(line, record.get("id", line), record["text"])
+
+
+def _check(item: Item) -> Item:
+    if item.error is None and not item.text.strip():
+        item.error = "empty text"
+    elif item.error is None and not has_arabic(item.text):
+        item.error = "no Arabic letters; paratype labels Arabic text"
+    return item
+
+
+def read_items(stream: BinaryIO, input_format: str) -> Iterator[Item]:
+    """Parse input lines lazily; `input_format` is jsonl, text or auto (sniffed from line 1)."""
+    jsonl = None if input_format == "auto" else input_format == "jsonl"
+    seen_any = False
+    for line, raw in enumerate(stream, start=1):
+        seen_any = True
+        text, error = _decode(raw, line)
+        if jsonl is None:
+            jsonl = text is not None and text.lstrip().startswith("{")
+        yield _check(Item(line, line, error=error) if error else _parse(text, line, jsonl))
+    if not seen_any:
+        raise InputError("the input is empty; give paragraphs as JSONL or one per line")
+
+
+def read_articles(stream: BinaryIO, input_format: str, segmentation: SegmentationConfig) -> Iterator[Item]:
+    """Each JSONL record (or, for plain text, the whole input) is an article, cut into paragraphs."""
+    if input_format == "text" or (input_format == "auto" and stream.peek(1)[:1] != b"{"):
+        raw = stream.read()
+        if not raw.strip():
+            raise InputError("the input is empty; give an article as text or JSONL records")
+        text, error = _decode(raw, 1)
+        records: Iterable[Item] = [Item(1, "article-1", text or "", error=error)]
+    else:
+        records = read_items(stream, "jsonl")
+    for record in records:
+        if record.error:
+            yield record
+            continue
+        paragraphs = segment_article(record.text, str(record.id), segmentation)
+        if not paragraphs:
+            yield Item(record.line, record.id, error="no body paragraph left after cleaning")
+        for p in paragraphs:
+            yield _check(
+                Item(record.line, record.id, p.text, extra={"paragraph": p.position, "paragraph_id": p.id})
+            )
+
+
+def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
+    """Records for a batch, in order: predictions for good items, errors in place of bad ones."""
+    good = [item for item in batch if item.error is None]
+    predictions = model.predict(pd.DataFrame({"text": [i.text for i in good]})) if good else None
+    rows = iter(predictions.to_dict("records")) if predictions is not None else iter(())
+    out = []
+    for item in batch:
+        if item.error:
+            out.append({"id": item.id, "line": item.line, "error": item.error, **item.extra})
+            continue
+        row = next(rows)
+        scores = {
+            k.removeprefix("score_"): round(float(v), 4) for k, v in row.items() if k.startswith("score_")
+        }
+        out.append({"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores})
+    return out

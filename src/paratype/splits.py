@@ -1,0 +1,133 @@
+"""Leak-free splits: whole articles, and whole clusters of republished wire stories, per split.
+
+Two articles are in one group when any of their paragraphs are near-duplicates (MinHash over
+word 3-shingles, LSH at `NEAR_DUPLICATE_JACCARD`). Groups, never paragraphs, are assigned to
+train/dev/test, so the same story told by two outlets cannot be both trained and tested on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from datasketch import MinHash, MinHashLSH
+
+from paratype.config import PathsConfig, SplitConfig
+from paratype.errors import InputError
+from paratype.text import NormalizationConfig, normalize
+
+if TYPE_CHECKING:
+    from paratype.data import LabelledParagraph
+
+NEAR_DUPLICATE_JACCARD = 0.6
+_NUM_PERM = 64
+_FOLD = NormalizationConfig()
+
+
+def minhash(text: str) -> MinHash:
+    words = normalize(text, _FOLD).split()
+    shingles = {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+    mh = MinHash(num_perm=_NUM_PERM, seed=1)
+    mh.update_batch([s.encode("utf-8") for s in shingles])
+    return mh
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def article_groups(items: Sequence[LabelledParagraph]) -> dict[str, str]:
+    """Map each article id to its group: articles sharing a near-duplicate paragraph merge."""
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=_NUM_PERM)
+    groups = _UnionFind()
+    for item in items:
+        article = item.paragraph.article_id
+        groups.find(article)
+        signature = minhash(item.paragraph.text)
+        for other in lsh.query(signature):
+            groups.union(article, other.split("\t")[0])
+        lsh.insert(f"{article}\t{item.paragraph.id}", signature)
+    return {article: groups.find(article) for article in groups.parent}
+
+
+def _fill(groups: list[tuple[str, int]], target: float) -> tuple[list[str], list[tuple[str, int]]]:
+    """Take groups in order while that brings the paragraph count closer to the target."""
+    taken: list[str] = []
+    count = 0
+    rest: list[tuple[str, int]] = []
+    for key, size in groups:
+        if not taken or abs(count + size - target) < abs(count - target):
+            taken.append(key)
+            count += size
+        else:
+            rest.append((key, size))
+    return taken, rest
+
+
+def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig, paths: PathsConfig) -> dict[str, str]:
+    """Paragraph id -> "train" | "dev" | "test"; from the committed split file when one is set."""
+    if cfg.file:
+        return read_split_file(Path(cfg.file), [i.paragraph.id for i in items])
+    group_of = article_groups(items)
+    if len(set(group_of.values())) < 3:
+        raise InputError(
+            f"only {len(set(group_of.values()))} article group(s): a grouped "
+            "train/dev/test split needs at least 3 articles; add data"
+        )
+    sizes: dict[str, int] = defaultdict(int)
+    for item in items:
+        sizes[group_of[item.paragraph.article_id]] += 1
+    test_groups: set[str] = set()
+    if cfg.hold_out == "outlet":
+        test_groups = {group_of[i.paragraph.article_id] for i in items if i.source in cfg.test_sources}
+        if not test_groups:
+            raise InputError(
+                f"data.split.test_sources={cfg.test_sources} match no labelled "
+                "paragraph; name outlets that occur in the data"
+            )
+    ordered = sorted(sizes.items())
+    random.Random(cfg.seed).shuffle(ordered)
+    pool = [g for g in ordered if g[0] not in test_groups]
+    total = len(items)
+    if not test_groups:
+        taken, pool = _fill(pool, cfg.test * total)
+        test_groups = set(taken)
+    dev_groups, _ = _fill(pool, cfg.dev * total)
+    split_of_group = {g: "test" for g in test_groups} | {g: "dev" for g in dev_groups}
+    return {i.paragraph.id: split_of_group.get(group_of[i.paragraph.article_id], "train") for i in items}
+
+
+def write_split_file(path: Path, split_of: dict[str, str]) -> None:
+    from paratype.io import atomic_write_text
+
+    lines = (json.dumps({"id": pid, "split": split}) for pid, split in sorted(split_of.items()))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_split_file(path: Path, ids: Iterable[str]) -> dict[str, str]:
+    """The frozen assignment; a labelled paragraph it does not cover is an error, not a guess."""
+    if not path.exists():
+        raise InputError(f"split file {path} does not exist; create it with `paratype-data split`")
+    split_of = {r["id"]: r["split"] for r in map(json.loads, path.read_text().splitlines()) if r}
+    missing = [pid for pid in ids if pid not in split_of]
+    if missing:
+        raise InputError(
+            f"{len(missing)} labelled paragraph(s) are not in split file {path} "
+            f"(first: {missing[0]}); write a new split version with `paratype-data split`"
+        )
+    return split_of

@@ -1,0 +1,80 @@
+"""Character-level text handling: undoing filter-dodging spelling and Arabic normalisation.
+
+Two steps with different owners. `deobfuscate` is part of *cleaning*: it always runs, before
+paragraph ids are computed, because `عنـ.ـاصر` and `عناصر` are the same paragraph. `normalize`
+is a *model* choice, configured per run and shipped inside the logged model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pyarabic import araby
+
+ARABIC_LETTER = r"[\u0621-\u064A\u0671-\u06D3]"
+TATWEEL = "\u0640"
+
+# A dot (or several) glued to a tatweel inside a word: "عنـ.ـاصر", "داعـ.ـش".
+_DOT_BREAK = re.compile(
+    rf"(?<={ARABIC_LETTER}){TATWEEL}*\.+{TATWEEL}+|{TATWEEL}+\.+{TATWEEL}*(?={ARABIC_LETTER})"
+)
+# A pipe standing in for an alef between letters: "د|عش" -> "داعش".
+_PIPE_ALEF = re.compile(rf"({ARABIC_LETTER}){TATWEEL}*\|{TATWEEL}*(?={ARABIC_LETTER})")
+_SPACES = re.compile(r"[ \t\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_EASTERN_DIGIT = re.compile("[٠-٩۰-۹]")
+_ALEF_VARIANT = re.compile("[أإآٱ]")
+
+
+def deobfuscate(text: str) -> str:
+    """Undo dot/pipe word breaks and tidy white space; keeps everything else as written."""
+    text = unicodedata.normalize("NFC", text)
+    text = _DOT_BREAK.sub("", text)
+    text = _PIPE_ALEF.sub(r"\1ا", text)
+    text = re.sub(rf"(?<={ARABIC_LETTER}){TATWEEL}+(?=\s|$)", "", text)  # dangling tatweel
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class NormalizationConfig:
+    """Which Arabic spelling variants to fold together before features are computed."""
+
+    strip_diacritics: bool = True  # harakat are rare and inconsistent in news text
+    strip_tatweel: bool = True  # elongation carries no meaning
+    unify_alef: bool = True  # أ إ آ ٱ -> ا: hamza placement varies by outlet
+    alef_maqsura_to_ya: bool = True  # ى -> ي: often interchanged in web text
+    ta_marbuta_to_ha: bool = False  # ة -> ه: off by default, it merges real words
+    western_digits: bool = True  # ٠-٩ -> 0-9 so numbers look alike across outlets
+
+
+def normalize(text: str, cfg: NormalizationConfig) -> str:
+    """Fold spelling variants as configured; the inverse of nothing, so apply it to features only."""
+    if cfg.strip_diacritics:
+        text = araby.strip_diacritics(text)
+    if cfg.strip_tatweel:
+        text = araby.strip_tatweel(text)
+    if cfg.unify_alef:
+        text = _ALEF_VARIANT.sub("ا", text)
+    if cfg.alef_maqsura_to_ya:
+        text = text.replace("ى", "ي")
+    if cfg.ta_marbuta_to_ha:
+        text = text.replace("ة", "ه")
+    if cfg.western_digits:
+        text = _EASTERN_DIGIT.sub(lambda m: str(unicodedata.digit(m.group())), text)
+    return text
+
+
+def has_arabic(text: str) -> bool:
+    """True when the text holds at least one Arabic letter."""
+    return re.search(ARABIC_LETTER, text) is not None
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def text_hash(text: str) -> str:
+    """Short, stable fingerprint of a cleaned paragraph (the last part of its id)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]

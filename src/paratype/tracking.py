@@ -1,0 +1,151 @@
+"""MLflow: where runs go, what each run records, and the model format that serves predictions.
+
+Our code owns the run (one MLflow run per training job). The logged model is an MLflow pyfunc
+that wraps any `Model` and carries the project's code, its labels and its segmentation
+settings, so `mlflow.pyfunc.load_model` needs nothing from the training process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from paratype.config import PROJECT_ROOT, TrackingConfig
+from paratype.errors import InputError
+
+BEST_METRIC = "dev/macro_f1"
+MODEL_NAME = "model"
+MODEL_URI_TAG = "paratype.model_uri"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REQUIREMENTS = {"tfidf": ["scikit-learn", "skops", "pyarabic"]}
+
+for _name in ("alembic", "mlflow"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def setup(cfg: TrackingConfig) -> str:
+    """Point MLflow at the configured store and experiment; returns the experiment id."""
+    mlflow.set_tracking_uri(cfg.uri)
+    experiment = mlflow.get_experiment_by_name(cfg.experiment)
+    if experiment is not None:
+        return mlflow.set_experiment(cfg.experiment).experiment_id
+    local = cfg.uri.startswith(("sqlite:", "file:", "/")) or "://" not in cfg.uri
+    location = Path(cfg.artifact_root).resolve().as_uri() if local else None
+    try:
+        mlflow.create_experiment(cfg.experiment, artifact_location=location)
+    except MlflowException as err:  # created meanwhile by a parallel job of a sweep
+        if "already exists" not in str(err).lower():
+            raise
+    return mlflow.set_experiment(cfg.experiment).experiment_id
+
+
+def git_state() -> dict[str, str]:
+    """Commit and dirtiness of the project checkout (empty outside git)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": str(bool(git("status", "--porcelain")))}
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {}
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested config -> {"model.C": "4.0", ...}, values cut to MLflow's parameter limit."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat |= flatten(value, f"{name}.")
+        else:
+            flat[name] = str(value)[:6000]
+    return flat
+
+
+def _requirements(kind: str) -> list[str]:
+    names = ["mlflow", "pandas", "numpy", *_REQUIREMENTS.get(kind, [])]
+    return [f"{name}=={version(name)}" for name in names]
+
+
+def log_model(model, segmentation: dict[str, Any], example: list[str]) -> str:
+    """Log `model` as a pyfunc (models from code, see serving.py) in the active run; returns its URI."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "weights"
+        model.save(model_dir)
+        meta = Path(tmp) / "meta.json"
+        meta.write_text(json.dumps({"kind": model.kind, "labels": model.labels}))
+        example_in = pd.DataFrame({"text": example})
+        example_out = pd.DataFrame(
+            {"label": model.labels[:1] * len(example)}
+            | {f"score_{name}": [0.0] * len(example) for name in model.labels}
+        )
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_NAME,
+            python_model=str(_PACKAGE_DIR / "serving.py"),
+            artifacts={"model": str(model_dir), "meta": str(meta)},
+            code_paths=[str(_PACKAGE_DIR)],
+            pip_requirements=_requirements(model.kind),
+            signature=infer_signature(example_in, example_out),
+            input_example=example_in,
+            model_config={"labels": model.labels, "kind": model.kind, "segmentation": segmentation},
+        )
+    mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+    return info.model_uri
+
+
+def best_run(cfg: TrackingConfig) -> pd.Series:
+    """The run with the highest dev macro-F1 that logged a model."""
+    mlflow.set_tracking_uri(cfg.uri)
+    runs = mlflow.search_runs(
+        experiment_names=[cfg.experiment],
+        filter_string=f"tags.`{MODEL_URI_TAG}` != ''",
+        order_by=[f"metrics.`{BEST_METRIC}` DESC"],
+        max_results=1,
+    )
+    if runs.empty:
+        raise InputError(
+            f"no trained model in experiment '{cfg.experiment}' at {cfg.uri}; "
+            "train one first with `paratype-train`"
+        )
+    return runs.iloc[0]
+
+
+def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:
+    """`--model` as given (run id, runs:/ or models:/ URI, or a local directory), else the best run."""
+    if spec is None:
+        return best_run(cfg)[f"tags.{MODEL_URI_TAG}"]
+    if Path(spec).is_dir():
+        return str(Path(spec).resolve())
+    if "/" not in spec and ":" not in spec:  # a bare run id
+        mlflow.set_tracking_uri(cfg.uri)
+        try:
+            return mlflow.get_run(spec).data.tags[MODEL_URI_TAG]
+        except (MlflowException, KeyError):
+            raise InputError(f"--model {spec}: no run with a logged model has this id at {cfg.uri}") from None
+    return spec
+
+
+def load_model(uri: str, cfg: TrackingConfig) -> mlflow.pyfunc.PyFuncModel:
+    mlflow.set_tracking_uri(cfg.uri)
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as err:
+        raise InputError(
+            f"cannot load model {uri}: {str(err).splitlines()[0]}; "
+            "check --model (run id, runs:/ID/model, models:/NAME@ALIAS, or a folder)"
+        ) from None
