@@ -8,6 +8,7 @@ Every line of a page is either a body paragraph or one named kind of boilerplate
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -82,9 +83,9 @@ def classify_line(line: str, title: str, cfg: SegmentationConfig) -> str:
     credit = _CREDIT_AT_END.search(line)
     checks = [
         ("empty", not line),
-        ("non_arabic", not has_arabic(line)),
         ("title", bool(title) and _fold(line) == _fold(title)),
         ("date", _DATE.match(line) is not None),
+        ("non_arabic", not has_arabic(line)),
         ("comment_notice", _COMMENT.search(line) is not None and words < 25),
         ("disclaimer", _DISCLAIMER.search(line) is not None and words < 40),
         ("navigation", _NAVIGATION.search(line) is not None and words < 20),
@@ -132,7 +133,7 @@ def drop_near_duplicates(texts: list[str], cfg: SegmentationConfig) -> list[str]
     """Keep the first of repeated paragraphs, and drop pull quotes found inside a longer one."""
     shingles = [_shingles(t) for t in texts]
     dropped: set[int] = set()
-    for i, j in ((i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))):
+    for i, j in itertools.combinations(range(len(texts)), 2):
         if i in dropped or j in dropped:
             continue
         short, long_ = (i, j) if len(shingles[i]) <= len(shingles[j]) else (j, i)

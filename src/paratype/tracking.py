@@ -111,12 +111,15 @@ def log_model(model, segmentation: dict[str, Any], example: list[str]) -> str:
 def best_run(cfg: TrackingConfig) -> pd.Series:
     """The run with the highest dev macro-F1 that logged a model."""
     mlflow.set_tracking_uri(cfg.uri)
-    runs = mlflow.search_runs(
-        experiment_names=[cfg.experiment],
-        filter_string=f"tags.`{MODEL_URI_TAG}` != ''",
-        order_by=[f"metrics.`{BEST_METRIC}` DESC"],
-        max_results=1,
-    )
+    experiment = mlflow.get_experiment_by_name(cfg.experiment)
+    runs = pd.DataFrame()
+    if experiment is not None:
+        runs = mlflow.search_runs(
+            experiment_ids=[experiment.experiment_id],
+            filter_string=f"tags.`{MODEL_URI_TAG}` != ''",
+            order_by=[f"metrics.`{BEST_METRIC}` DESC"],
+            max_results=1,
+        )
     if runs.empty:
         raise InputError(
             f"no trained model in experiment '{cfg.experiment}' at {cfg.uri}; "

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real configs composed with temporary MLflow stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from paratype.config import PROJECT_ROOT, TrainConfig, compose, to_config
+from paratype.train import TrainResult, train
+
+BIN = Path(sys.executable).parent
+
+
+def tracking_overrides(tmp: Path) -> list[str]:
+    return [f"tracking.uri=sqlite:///{tmp}/mlruns.db", f"tracking.artifact_root={tmp}/artifacts"]
+
+
+def make_config(tmp: Path, *overrides: str) -> TrainConfig:
+    return to_config(compose([*tracking_overrides(tmp), *overrides]))
+
+
+def run_cli(
+    name: str, *args: str, stdin: bytes | None = None, tmp: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run an installed entry point as a user would, with MLflow pointed at `tmp`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    if tmp is not None:
+        env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlruns.db"
+    proc = subprocess.run(
+        [str(BIN / name), *args], input=stdin, capture_output=True, env=env, cwd=PROJECT_ROOT, timeout=300
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+    return proc
+
+
+@dataclass
+class Trained:
+    tmp: Path  # holds the MLflow store
+    cfg: TrainConfig
+    result: TrainResult
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    """One TF-IDF run on the seeds in a temporary MLflow store, shared by the tests that read it."""
+    tmp = tmp_path_factory.mktemp("mlflow")
+    cfg = make_config(tmp)
+    return Trained(tmp, cfg, train(cfg))

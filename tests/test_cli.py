@@ -1,0 +1,69 @@
+"""The command-line tools run as subprocesses, as a user runs them."""
+
+import json
+
+from conftest import run_cli, tracking_overrides
+
+from paratype.config import PROJECT_ROOT
+
+ARTICLE = (PROJECT_ROOT / "seeds" / "004_0188e2f89b34f350.txt").read_bytes()
+
+
+def test_train_prints_results_and_where_they_are(tmp_path):
+    proc = run_cli("paratype-train", *tracking_overrides(tmp_path), tmp=tmp_path)
+    out = proc.stdout.decode()
+    assert "macro-F1" in out and "official_warning" in out
+    assert "run:" in out and "model: models:/" in out
+
+
+def test_config_typo_fails_at_start_naming_the_key(tmp_path):
+    proc = run_cli("paratype-train", "model.CC=3", *tracking_overrides(tmp_path), tmp=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert b"CC" in proc.stderr
+    bad = run_cli("paratype-train", "model.C=-1", *tracking_overrides(tmp_path), tmp=tmp_path, check=False)
+    assert bad.returncode == 2 and bad.stderr.decode().strip().endswith("must be > 0")
+    assert len(bad.stderr.decode().strip().splitlines()) == 1
+
+
+def test_predict_without_a_model_says_to_train_first(tmp_path):
+    proc = run_cli(
+        "paratype-predict", *tracking_overrides(tmp_path), stdin="داعش".encode(), tmp=tmp_path, check=False
+    )
+    assert proc.returncode == 2
+    assert "train one first" in proc.stderr.decode() and len(proc.stderr.splitlines()) == 1
+
+
+def test_predict_paragraphs_in_order_with_error_records(trained):
+    lines = [
+        json.dumps({"id": "p1", "text": "وأعلنت وزارة الداخلية القبض على خلية إرهابية في الرياض"}),
+        json.dumps({"text": "حذر وزير الداخلية من خطورة عودة الخلايا النائمة"}),
+        "{broken",
+        json.dumps({"id": "en", "text": "hello world"}),
+        json.dumps({"id": "empty", "text": ""}),
+    ]
+    stdin = ("\n".join(lines) + "\n").encode() + b'{"id": "bytes", "text": "\xff"}\n'
+    proc = run_cli("paratype-predict", stdin=stdin, tmp=trained.tmp)
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["id"] for r in out] == ["p1", 2, None, "en", "empty", 6]
+    assert out[0]["label"] in out[0]["scores"] and abs(sum(out[0]["scores"].values()) - 1) < 1e-3
+    assert [("error" in r) for r in out] == [False, False, True, True, True, True]
+    assert "invalid JSON" in out[2]["error"] and "UTF-8" in out[5]["error"]
+
+
+def test_predict_whole_articles_to_a_file(trained, tmp_path):
+    source = tmp_path / "article.txt"
+    source.write_bytes(ARTICLE)
+    target = tmp_path / "labels.jsonl"
+    run_cli(
+        "paratype-predict", "--articles", "--input", str(source), "--output", str(target), tmp=trained.tmp
+    )
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["paragraph"] for r in records] == list(range(8))
+    assert all(r["label"] in r["scores"] for r in records)
+
+
+def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
+    target = tmp_path / "out.jsonl"
+    proc = run_cli("paratype-predict", "--output", str(target), stdin=b"", tmp=trained.tmp, check=False)
+    assert proc.returncode == 2 and "input is empty" in proc.stderr.decode()
+    assert not target.exists() and not list(tmp_path.glob(".out.jsonl*"))

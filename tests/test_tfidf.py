@@ -1,0 +1,44 @@
+import numpy as np
+from sklearn.base import clone
+
+from paratype.config import TfidfConfig, compose, to_config
+from paratype.data import build_dataset
+from paratype.models import tfidf
+from paratype.models.base import predict_labels
+
+
+def seed_data():
+    cfg = to_config(compose())
+    return build_dataset(cfg.data, cfg.paths)
+
+
+def test_fit_predicts_a_distribution_over_all_labels():
+    data = seed_data()
+    model = tfidf.fit(TfidfConfig(), data, seed=0)
+    proba = model.predict_proba(data.splits["test"]["text"])
+    assert proba.shape == (len(data.splits["test"]), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(predict_labels(model, data.splits["train"]["text"])) <= set(model.labels)
+
+
+def test_model_fits_its_training_data():
+    data = seed_data()
+    model = tfidf.fit(TfidfConfig(), data, seed=0)
+    train = data.splits["train"]
+    assert (model.predict_proba(train["text"]).argmax(axis=1) == np.array(train["label"])).mean() > 0.9
+
+
+def test_save_load_round_trip_is_identical(tmp_path):
+    data = seed_data()
+    model = tfidf.fit(TfidfConfig(use_char_ngrams=False), data, seed=0)
+    model.save(tmp_path)
+    loaded = tfidf.load_model(tmp_path)
+    texts = data.splits["dev"]["text"]
+    np.testing.assert_array_equal(model.predict_proba(texts), loaded.predict_proba(texts))
+    assert loaded.labels == model.labels
+
+
+def test_normalizer_step_clones_and_cleans():
+    step = tfidf.ArabicNormalizer(unify_alef=False)
+    assert clone(step).get_params() == step.get_params()
+    assert step.transform(["عنـ.ـاصر د|عـ.ـش إلى"]) == ["عناصر داعش إلي"]
