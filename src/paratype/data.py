@@ -59,14 +59,16 @@ def _labelled(
     paragraphs = segment_articles(articles, cfg.segmentation)
     source_of = {a.article_id: a.source for a in articles}
     by_id = {p.id: p for p in paragraphs}
-    labelled: dict[str, LabelledParagraph] = {}
-    for file in cfg.annotation_files:
-        path = Path(file)
-        records = [r for r in read_annotations(path) if split_paragraph_id(r.id)[0] in source_of]
-        for pid, record in join_annotations(paragraphs, records, path).items():
-            labelled.setdefault(
-                pid, LabelledParagraph(by_id[pid], source_of[by_id[pid].article_id], record.label)
-            )
+    records = [
+        r
+        for f in cfg.annotation_files
+        for r in read_annotations(Path(f))
+        if split_paragraph_id(r.id)[0] in source_of
+    ]
+    labelled = {
+        pid: LabelledParagraph(by_id[pid], source_of[by_id[pid].article_id], record.label)
+        for pid, record in join_annotations(paragraphs, records, ", ".join(cfg.annotation_files)).items()
+    }
     missing = [p.id for p in paragraphs if p.id not in labelled]
     if require_all and missing:
         raise InputError(
