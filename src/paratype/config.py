@@ -39,8 +39,10 @@ class PathsConfig:
     seeds_dir: str = "${.root}/seeds"
     annotations_dir: str = "${.root}/data/annotations"
     splits_dir: str = "${.root}/data/splits"
-    corpus_dir: str = "${oc.env:PARATYPE_CORPUS_DIR,${.root}/../shared/corpus/saudinewsnet}"
     cache_dir: str = "${.root}/.cache"
+    download_dir: str = "${.cache_dir}/saudinewsnet"  # where `paratype-data download` puts the corpus
+    corpus_dir: str = "${oc.env:PARATYPE_CORPUS_DIR,${.download_dir}}"  # where the corpus is read
+    checksums: str = "${.root}/data/saudinewsnet-upstream-sha256.txt"
 
 
 @dataclass
@@ -89,12 +91,11 @@ class TfidfConfig:
     """Word and character n-gram TF-IDF into a linear classifier with probabilities."""
 
     kind: str = "tfidf"
-    word_ngram_max: int = 2  # unigrams and bigrams of words
+    word_ngram_max: int = 1  # longest word n-gram
     char_ngram_min: int = 2  # character n-grams catch Arabic clitics and inflection
     char_ngram_max: int = 5
     use_char_ngrams: bool = True
-    min_df: int = 1  # keep rare n-grams: the data sets are small
-    max_features: int = 200_000  # per vectorizer; bounds memory on the full corpus
+    hash_bits: int = 18  # 2**18 hashed features per n-gram kind: few collisions, a small model
     sublinear_tf: bool = True
     C: float = 4.0  # inverse regularisation of the logistic regression
     class_weight: str | None = "balanced"  # the label distribution is skewed towards `other`
@@ -109,6 +110,7 @@ class TfidfConfig:
             f"model.char_ngram_max={self.char_ngram_max}",
         )
         _check(self.C > 0, f"model.C={self.C} must be > 0")
+        _check(10 <= self.hash_bits <= 24, f"model.hash_bits={self.hash_bits} must be between 10 and 24")
         _check(
             self.class_weight in (None, "balanced"),
             f"model.class_weight={self.class_weight!r} must be null or 'balanced'",

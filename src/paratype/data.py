@@ -19,7 +19,7 @@ from paratype.corpus import Article, read_corpus, read_seeds
 from paratype.errors import InputError
 from paratype.labels import LABELS, join_annotations, read_annotations
 from paratype.segment import Paragraph, SegmentationConfig, segment_article, split_paragraph_id
-from paratype.splits import assign_splits
+from paratype.splits import EXCLUDED, assign_splits
 
 SPLITS = ("train", "dev", "test")
 FEATURES = Features(
@@ -53,9 +53,7 @@ def segment_articles(articles: Iterable[Article], cfg: SegmentationConfig) -> li
     return [p for a in articles for p in segment_article(a.text, a.article_id, cfg, title=a.title)]
 
 
-def _labelled(
-    articles: list[Article], cfg: DataConfig, paths: PathsConfig, require_all: bool
-) -> list[LabelledParagraph]:
+def _labelled(articles: list[Article], cfg: DataConfig, require_all: bool) -> list[LabelledParagraph]:
     paragraphs = segment_articles(articles, cfg.segmentation)
     source_of = {a.article_id: a.source for a in articles}
     by_id = {p.id: p for p in paragraphs}
@@ -85,11 +83,11 @@ def _annotated_article_ids(files: list[str]) -> set[str]:
 def load_labelled(cfg: DataConfig, paths: PathsConfig) -> list[LabelledParagraph]:
     """All gold paragraphs of the configured source, text rebuilt from the articles."""
     if cfg.source == "seeds":
-        return _labelled(read_seeds(Path(paths.seeds_dir)), cfg, paths, require_all=True)
+        return _labelled(read_seeds(Path(paths.seeds_dir)), cfg, require_all=True)
     wanted = _annotated_article_ids(cfg.annotation_files)
     articles = [a for a in read_corpus(Path(paths.corpus_dir)) if a.article_id in wanted]
     seeds = [a for a in read_seeds(Path(paths.seeds_dir)) if a.article_id in wanted]
-    return _labelled(seeds + articles, cfg, paths, require_all=False)
+    return _labelled(seeds + articles, cfg, require_all=False)
 
 
 def fingerprint(rows: Iterable[tuple[str, str, str]]) -> str:
@@ -102,9 +100,11 @@ def build_dataset(cfg: DataConfig, paths: PathsConfig) -> SplitData:
     items = load_labelled(cfg, paths)
     if not items:
         raise InputError(f"data={cfg.name} has no labelled paragraphs; check data.annotation_files")
-    split_of = assign_splits(items, cfg.split, paths)
+    split_of = assign_splits(items, cfg.split)
     columns: dict[str, dict[str, list]] = {s: {k: [] for k in FEATURES} for s in SPLITS}
     for item in sorted(items, key=lambda i: i.paragraph.id):
+        if split_of[item.paragraph.id] == EXCLUDED:
+            continue
         row = columns[split_of[item.paragraph.id]]
         row["id"].append(item.paragraph.id)
         row["article_id"].append(item.paragraph.article_id)

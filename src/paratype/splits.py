@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from datasketch import MinHash, MinHashLSH
 
-from paratype.config import PathsConfig, SplitConfig
+from paratype.config import SplitConfig
 from paratype.errors import InputError
 from paratype.text import NormalizationConfig, normalize
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paratype.data import LabelledParagraph
 
 NEAR_DUPLICATE_JACCARD = 0.6
+EXCLUDED = "excluded"
 _NUM_PERM = 64
 _FOLD = NormalizationConfig()
 
@@ -79,8 +80,12 @@ def _fill(groups: list[tuple[str, int]], target: float) -> tuple[list[str], list
     return taken, rest
 
 
-def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig, paths: PathsConfig) -> dict[str, str]:
-    """Paragraph id -> "train" | "dev" | "test"; from the committed split file when one is set."""
+def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[str, str]:
+    """Paragraph id -> "train" | "dev" | "test" (or "excluded"); from the split file when one is set.
+
+    With `hold_out=outlet`, test holds every paragraph of the named outlets; a paragraph of
+    another outlet that republishes one of their stories is excluded rather than trained on.
+    """
     if cfg.file:
         return read_split_file(Path(cfg.file), [i.paragraph.id for i in items])
     group_of = article_groups(items)
@@ -109,7 +114,12 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig, paths: P
         test_groups = set(taken)
     dev_groups, _ = _fill(pool, cfg.dev * total)
     split_of_group = {g: "test" for g in test_groups} | {g: "dev" for g in dev_groups}
-    return {i.paragraph.id: split_of_group.get(group_of[i.paragraph.article_id], "train") for i in items}
+    split_of = {i.paragraph.id: split_of_group.get(group_of[i.paragraph.article_id], "train") for i in items}
+    if cfg.hold_out == "outlet":  # copies of a held-out outlet's story in other outlets: used nowhere
+        for item in items:
+            if split_of[item.paragraph.id] == "test" and item.source not in cfg.test_sources:
+                split_of[item.paragraph.id] = EXCLUDED
+    return split_of
 
 
 def write_split_file(path: Path, split_of: dict[str, str]) -> None:

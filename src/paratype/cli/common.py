@@ -16,6 +16,9 @@ def run_cli(program: str, body: Callable[[], int | None]) -> None:
     except InputError as err:
         print(f"{program}: error: {err}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error
+        sys.stderr.close()
+        sys.exit(0)
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         sys.exit(130)

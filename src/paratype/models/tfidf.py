@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import skops.io as sio
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -51,32 +51,30 @@ class ArabicNormalizer(TransformerMixin, BaseEstimator):
         return [normalize(deobfuscate(text), cfg) for text in X]
 
 
-def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
-    features = [
-        (
-            "word",
-            TfidfVectorizer(
-                analyzer="word",
-                ngram_range=(1, cfg.word_ngram_max),
-                min_df=cfg.min_df,
-                max_features=cfg.max_features,
-                sublinear_tf=cfg.sublinear_tf,
-            ),
-        )
-    ]
-    if cfg.use_char_ngrams:
-        features.append(
+def _ngrams(analyzer: str, ngram_range: tuple[int, int], cfg: TfidfConfig) -> Pipeline:
+    """Hashed n-gram counts -> TF-IDF. Hashing keeps no vocabulary: the model stays small,
+    loads fast and saves as plain arrays."""
+    return Pipeline(
+        [
             (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(cfg.char_ngram_min, cfg.char_ngram_max),
-                    min_df=cfg.min_df,
-                    max_features=cfg.max_features,
-                    sublinear_tf=cfg.sublinear_tf,
+                "hash",
+                HashingVectorizer(
+                    analyzer=analyzer,
+                    ngram_range=ngram_range,
+                    n_features=2**cfg.hash_bits,
+                    alternate_sign=False,
+                    norm=None,
                 ),
-            )
-        )
+            ),
+            ("tfidf", TfidfTransformer(sublinear_tf=cfg.sublinear_tf)),
+        ]
+    )
+
+
+def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
+    features = [("word", _ngrams("word", (1, cfg.word_ngram_max), cfg))]
+    if cfg.use_char_ngrams:
+        features.append(("char", _ngrams("char_wb", (cfg.char_ngram_min, cfg.char_ngram_max), cfg)))
     return Pipeline(
         [
             ("normalize", ArabicNormalizer(**asdict(cfg.normalization))),
