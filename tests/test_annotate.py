@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from paratype.annotate import merge_into, pool_candidates, read_worksheet, sample, write_worksheet
+from paratype.annotate import least_sure, merge_into, pool_candidates, read_worksheet, sample, write_worksheet
 from paratype.errors import InputError
 from paratype.labels import read_annotations
 from paratype.segment import Paragraph
@@ -26,6 +26,27 @@ def test_pools_find_candidates_but_do_not_label():
 def test_sample_is_reproducible_and_skips_annotated():
     assert sample(PARAS, 2, seed=1, exclude=set()) == sample(PARAS, 2, seed=1, exclude=set())
     assert PARAS[0] not in sample(PARAS, 10, seed=1, exclude={PARAS[0].id})
+
+
+class FakeModel:
+    """Stands in for a logged pyfunc: confidence grows with the paragraph's position."""
+
+    def predict(self, frame):
+        import pandas as pd
+
+        sure = [0.3 + 0.1 * [p.text for p in PARAS].index(t) for t in frame["text"]]
+        return pd.DataFrame(
+            {
+                "label": ["other"] * len(sure),
+                "score_other": sure,
+                "score_field_operation": [1 - s for s in sure],
+            }
+        )
+
+
+def test_least_sure_orders_by_the_models_confidence():
+    assert least_sure(PARAS[:3], FakeModel(), 2, exclude=set()) == [PARAS[0], PARAS[1]]
+    assert least_sure(PARAS[:3], FakeModel(), 5, exclude={PARAS[0].id}) == [PARAS[1], PARAS[2]]
 
 
 def test_worksheet_round_trip_and_merge(tmp_path):

@@ -66,6 +66,22 @@ def sample(candidates: Sequence[Paragraph], n: int, seed: int, exclude: set[str]
     return random.Random(seed).sample(fresh, min(n, len(fresh)))
 
 
+def least_sure(
+    candidates: Sequence[Paragraph], model, n: int, exclude: set[str], batch: int = 512
+) -> list[Paragraph]:
+    """The n candidates whose most likely label the model (an MLflow pyfunc) is least sure of."""
+    import pandas as pd
+
+    fresh = [p for p in candidates if p.id not in exclude]
+    confidence: list[float] = []
+    for start in range(0, len(fresh), batch):
+        texts = [p.text for p in fresh[start : start + batch]]
+        scores = model.predict(pd.DataFrame({"text": texts})).filter(like="score_")
+        confidence.extend(scores.max(axis=1).tolist())
+    order = sorted(range(len(fresh)), key=confidence.__getitem__)
+    return [fresh[i] for i in order[:n]]
+
+
 def write_worksheet(path: Path, rows: Iterable[tuple[Paragraph, str]]) -> int:
     """Write (paragraph, outlet) rows as a JSONL worksheet with an empty `label` to fill in."""
     lines = [

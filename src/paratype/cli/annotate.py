@@ -24,7 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="write a worksheet of candidate paragraphs")
-    export.add_argument("--pool", default="random", help="random | " + " | ".join(annotate.POOLS))
+    export.add_argument(
+        "--pool",
+        default="random",
+        help="random | uncertain (the best model's least sure) | " + " | ".join(annotate.POOLS),
+    )
     export.add_argument("--n", type=int, default=100, help="paragraphs to export")
     export.add_argument("--seed", type=int, default=0)
     export.add_argument("--topical", action="store_true", help="only security-news articles")
@@ -61,14 +65,24 @@ def _annotated_ids(files: list[str]) -> set[str]:
 
 def _export(args: argparse.Namespace) -> int:
     cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topical)
-    candidates = annotate.pool_candidates(paragraphs, args.pool)
+    uncertain = args.pool == "uncertain"
+    candidates = annotate.pool_candidates(paragraphs, "random" if uncertain else args.pool)
     exclude = _annotated_ids(cfg.data.annotation_files) | {
         json.loads(line)["id"] for ws in args.exclude for line in ws.read_text().splitlines() if line
     }
-    chosen = annotate.sample(candidates, args.n, args.seed, exclude)
+    if uncertain:
+        chosen = annotate.least_sure(candidates, _best_model(cfg), args.n, exclude)
+    else:
+        chosen = annotate.sample(candidates, args.n, args.seed, exclude)
     written = annotate.write_worksheet(args.out, ((p, source_of[p.article_id]) for p in chosen))
     print(f"wrote {written} of {len(candidates)} '{args.pool}' candidates to {args.out}")
     return 0
+
+
+def _best_model(cfg):
+    from paratype import tracking
+
+    return tracking.load_model(tracking.resolve_model_uri(None, cfg.tracking), cfg.tracking)
 
 
 def _import(args: argparse.Namespace) -> int:
