@@ -39,7 +39,7 @@ class FakeModel:
             {
                 "label": ["other"] * len(sure),
                 "score_other": sure,
-                "score_field_operation": [1 - s for s in sure],
+                "score_field_operation": [0.0] * len(sure),
             }
         )
 

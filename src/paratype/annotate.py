@@ -33,9 +33,6 @@ POOLS: dict[str, re.Pattern[str]] = {
     ),
     "expert": re.compile(r"يري|يعتقد|يتوقع|خبير|خبراء|محلل|باحث|مراقبون|مراقبين|استراتيجيه|تحليل"),
 }
-TOPIC = re.compile(
-    r"داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف"
-)
 
 
 def _folded(text: str) -> str:
@@ -43,9 +40,9 @@ def _folded(text: str) -> str:
     return folded.replace("ة", "ه").replace("ى", "ي")
 
 
-def is_topical(text: str) -> bool:
-    """Does the text look like security news (the corpus is mostly not)?"""
-    return TOPIC.search(_folded(text)) is not None
+def is_topical(text: str, pattern: str) -> bool:
+    """Does the text look like security news (the corpus is mostly not)? `data.topic_pattern`."""
+    return re.search(pattern, _folded(text)) is not None
 
 
 def pool_candidates(

@@ -7,6 +7,7 @@ DictConfig into these objects, so a typo or a bad value fails before any work is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,16 @@ class DataConfig:
     annotation_files: list[str] = field(default_factory=list)  # gold JSONL files, stand-off
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    # security-news filter over article text with alef, ya and ta marbuta folded (ا ي ه)
+    topic_pattern: str = (
+        "داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف"
+    )
 
     def __post_init__(self) -> None:
+        try:
+            re.compile(self.topic_pattern)
+        except re.error as err:
+            raise InputError(f"data.topic_pattern is not a valid regular expression ({err})") from None
         _check(self.source in ("seeds", "corpus"), f"data.source={self.source!r} must be 'seeds' or 'corpus'")
         _check(
             bool(self.annotation_files),

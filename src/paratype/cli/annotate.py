@@ -54,7 +54,9 @@ def _corpus_paragraphs(overrides: list[str], topical: bool):
     cfg = to_config(compose(["data=corpus", *overrides]))
     articles = list(read_corpus(Path(cfg.paths.corpus_dir)))
     if topical:
-        articles = [a for a in articles if annotate.is_topical(f"{a.title}\n{a.text}")]
+        articles = [
+            a for a in articles if annotate.is_topical(f"{a.title}\n{a.text}", cfg.data.topic_pattern)
+        ]
     source_of = {a.article_id: a.source for a in articles}
     return cfg, segment_articles(articles, cfg.data.segmentation), source_of
 
