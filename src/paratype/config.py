@@ -8,6 +8,7 @@ DictConfig into these objects, so a typo or a bad value fails before any work is
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class PathsConfig:
     download_dir: str = "${.cache_dir}/saudinewsnet"  # where `paratype-data download` puts the corpus
     corpus_dir: str = "${oc.env:PARATYPE_CORPUS_DIR,${.download_dir}}"  # where the corpus is read
     checksums: str = "${.root}/data/saudinewsnet-upstream-sha256.txt"
+    models_dir: str = "${.root}/models"  # pretrained weights (ignored by git)
 
 
 @dataclass
@@ -126,7 +128,48 @@ class TfidfConfig:
         )
 
 
-MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig}
+@dataclass
+class TransformerConfig:
+    """Fine-tuning a BERT-style encoder; `pretrained` is a hub name or a local folder."""
+
+    kind: str = "transformer"
+    pretrained: str = "aubmindlab/bert-base-arabertv02"
+    preprocessing: str = "arabert"  # "arabert": ArabertPreprocessor; "paratype": our normalisation
+    normalization: NormalizationConfig = field(default_factory=NormalizationConfig)  # for "paratype"
+    max_length: int = 128  # tokens per window; choose from the logged token-length histogram
+    long_text: str = "window"  # "window": pool overlapping windows; "truncate": cut and flag
+    window_stride: int = 32  # tokens shared by consecutive windows
+    epochs: int = 5
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup: float = 0.1  # share of steps with linear warm-up
+    lr_scheduler: str = "linear"
+    gradient_accumulation_steps: int = 1
+    early_stopping_patience: int = 2  # epochs without a better dev macro-F1
+    class_weighted_loss: bool = True
+    hub_timeout: float = 5.0  # seconds to wait for the hub before failing with a clear message
+
+    def __post_init__(self) -> None:
+        _check(
+            self.preprocessing in ("arabert", "paratype"),
+            f"model.preprocessing={self.preprocessing!r} must be 'arabert' or 'paratype'",
+        )
+        _check(
+            self.long_text in ("window", "truncate"),
+            f"model.long_text={self.long_text!r} must be 'window' or 'truncate'",
+        )
+        _check(
+            0 <= self.window_stride < self.max_length // 2,
+            f"model.window_stride={self.window_stride} must be below half of "
+            f"model.max_length={self.max_length}",
+        )
+        _check(0 <= self.warmup < 1, f"model.warmup={self.warmup} is a share of the steps, in [0, 1)")
+        _check(self.epochs >= 1 and self.batch_size >= 1, "model.epochs and model.batch_size must be >= 1")
+
+
+MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig, "transformer": TransformerConfig}
 
 
 @dataclass
@@ -166,13 +209,70 @@ class TrainConfig:
     seed: int = 0
 
 
+@dataclass
+class PretrainConfig:
+    """Size and schedule of the mini BERT; the defaults pretrain in about half an hour on 2 cores."""
+
+    output_dir: str = "${paths.models_dir}/mini-bert"
+    vocab_size: int = 12_000  # WordPiece vocabulary learnt from the corpus
+    min_frequency: int = 3
+    layers: int = 4
+    hidden: int = 256
+    heads: int = 4
+    intermediate: int = 1024
+    block_length: int = 128  # tokens per pretraining sequence (paragraphs packed end to end)
+    max_position_embeddings: int = 512  # fine-tuning may use up to this many tokens
+    batch_size: int = 32
+    max_steps: int = 2000
+    learning_rate: float = 5e-4  # small models from scratch want a larger rate than fine-tuning
+    warmup: float = 0.05  # share of steps with linear warm-up
+    weight_decay: float = 0.01
+    mlm_probability: float = 0.15
+    logging_steps: int = 50
+    seed: int = 0
+    max_paragraphs: int = 0  # 0: every corpus paragraph; n > 0: the first n (smoke tests)
+    exclude_eval_articles: bool = True  # leave out articles with a dev/test paragraph in any split file
+    normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
+
+    def __post_init__(self) -> None:
+        _check(
+            self.hidden % self.heads == 0,
+            f"pretrain.hidden={self.hidden} must be a multiple of pretrain.heads={self.heads}",
+        )
+        _check(
+            8 <= self.block_length <= self.max_position_embeddings,
+            f"pretrain.block_length={self.block_length} must be between 8 and "
+            f"pretrain.max_position_embeddings={self.max_position_embeddings}",
+        )
+
+
+@dataclass
+class PretrainJobConfig:
+    """paratype-pretrain: which corpus, where the model goes, where the run is logged."""
+
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    data: DataConfig = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+
 def register_configs() -> None:
     ConfigStore.instance().store(name="train_schema", node=TrainConfig)
+    ConfigStore.instance().store(name="pretrain_schema", node=PretrainJobConfig)
+
+
+@contextmanager
+def _config_errors():
+    """OmegaConf's validation errors (unknown key, wrong type) as one-line InputErrors."""
+    try:
+        yield
+    except OmegaConfBaseException as err:
+        raise InputError(f"invalid config: {str(err).splitlines()[0]} (full key: {err.full_key})") from None
 
 
 def to_config(cfg: DictConfig) -> TrainConfig:
-    """Validate a composed config and turn it into dataclasses (runs every __post_init__)."""
-    try:
+    """Validate a composed `train` config and turn it into dataclasses (runs every __post_init__)."""
+    with _config_errors():
         kind = cfg.model.get("kind")
         if kind not in MODEL_CONFIGS:
             raise InputError(f"model.kind={kind!r} is unknown; choose one of {sorted(MODEL_CONFIGS)}")
@@ -182,8 +282,12 @@ def to_config(cfg: DictConfig) -> TrainConfig:
         )
         rest.model = model
         return OmegaConf.to_object(rest)
-    except OmegaConfBaseException as err:
-        raise InputError(f"invalid config: {str(err).splitlines()[0]} (full key: {err.full_key})") from None
+
+
+def to_pretrain_config(cfg: DictConfig) -> PretrainJobConfig:
+    """Validate a composed `pretrain` config."""
+    with _config_errors():
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PretrainJobConfig), cfg))
 
 
 def compose(overrides: list[str] | None = None, config_name: str = "train") -> DictConfig:

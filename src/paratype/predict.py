@@ -102,6 +102,11 @@ def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield batch
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars (bool_, int64) as JSON-ready Python values."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
     """Records for a batch, in order: predictions for good items, errors in place of bad ones."""
     good = [item for item in batch if item.error is None]
@@ -116,5 +121,8 @@ def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
         scores = {
             k.removeprefix("score_"): round(float(v), 4) for k, v in row.items() if k.startswith("score_")
         }
-        out.append({"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores})
+        flags = {k: _plain(v) for k, v in row.items() if k != "label" and not k.startswith("score_")}
+        out.append(
+            {"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores, **flags}
+        )
     return out

@@ -13,7 +13,8 @@ import pandas as pd
 
 
 class ParagraphClassifier(mlflow.pyfunc.PythonModel):
-    """A DataFrame with a `text` column in; `label` and one `score_<label>` per label out."""
+    """A DataFrame with a `text` column in; `label`, one `score_<label>` per label, and the
+    model's flags (e.g. `truncated`) out."""
 
     def load_context(self, context) -> None:
         from paratype.models import trainer
@@ -27,6 +28,8 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         out = pd.DataFrame({"label": [self.model.labels[i] for i in proba.argmax(axis=1)]})
         for j, name in enumerate(self.model.labels):
             out[f"score_{name}"] = proba[:, j]
+        for column, values in self.model.extra_outputs(texts).items():
+            out[column] = values
         return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-_MODULES = {"tfidf": "paratype.models.tfidf"}
+_MODULES = {"tfidf": "paratype.models.tfidf", "transformer": "paratype.models.transformer"}
 
 
 def trainer(kind: str) -> ModuleType:

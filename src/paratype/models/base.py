@@ -19,6 +19,10 @@ class Model(Protocol):
         """One row per text, one column per label in `labels` order."""
         ...
 
+    def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
+        """Per-text flags to report next to the label (e.g. `truncated`); may be empty."""
+        ...
+
     def save(self, directory: Path) -> None: ...
 
     @classmethod

@@ -105,6 +105,9 @@ class TfidfModel:
         full[:, self.pipeline.classes_] = proba
         return full
 
+    def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
+        return {}
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         sio.dump({"pipeline": self.pipeline, "labels": self.labels}, directory / FILE)

@@ -1,0 +1,132 @@
+"""The transformer path end to end with a tiny BERT pretrained here (no download)."""
+
+import json
+import time
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_config, run_cli, tracking_overrides
+
+from paratype.config import PretrainConfig
+from paratype.data import SPLITS
+from paratype.errors import InputError
+from paratype.models import transformer
+from paratype.pretrain import META_FILE, pretrain
+from paratype.train import train
+
+TINY = PretrainConfig(
+    vocab_size=300,
+    min_frequency=1,
+    layers=1,
+    hidden=32,
+    heads=2,
+    intermediate=64,
+    block_length=32,
+    max_position_embeddings=128,
+    batch_size=8,
+    max_steps=3,
+    logging_steps=1,
+)
+FINE_TUNE = [
+    "model=mini_bert",
+    "model.max_length=32",
+    "model.window_stride=8",
+    "model.epochs=1",
+    "model.batch_size=8",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    """Pretraining smoke test on a tiny corpus (the seed paragraphs); the result feeds the rest."""
+    tmp = tmp_path_factory.mktemp("tiny")
+    cfg = make_config(tmp)
+    from paratype.data import build_dataset
+
+    texts = [t for split in build_dataset(cfg.data, cfg.paths).splits.values() for t in split["text"]]
+    tiny = PretrainConfig(**{**TINY.__dict__, "output_dir": str(tmp / "tiny-bert")})
+    stats = pretrain(texts, tiny, tmp / "work")
+    assert np.isfinite(stats["final_loss"]) and stats["blocks"] > 0
+    return tmp / "tiny-bert"
+
+
+def test_pretraining_writes_a_hugging_face_model_folder(tiny_bert):
+    names = {p.name for p in tiny_bert.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", META_FILE} <= names
+    assert json.loads((tiny_bert / META_FILE).read_text())["config"]["layers"] == 1
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(tiny_bert, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fine")
+    cfg = make_config(tmp, *FINE_TUNE, f"model.pretrained={tiny_bert}")
+    return tmp, cfg, train(cfg)
+
+
+def test_fine_tuning_logs_like_tfidf(fine_tuned):
+    tmp, cfg, result = fine_tuned
+    client = mlflow.MlflowClient(cfg.tracking.uri)
+    run = client.get_run(result.run_id)
+    assert run.data.tags["model_kind"] == "transformer"
+    assert {"test/macro_f1", "dev/macro_f1", "data/tokens_p95", "data/share_over_max_length"} <= set(
+        run.data.metrics
+    )
+    assert [m.step for m in client.get_metric_history(result.run_id, "epoch/macro_f1")] == [1]
+    assert "token_lengths.png" in {a.path for a in client.list_artifacts(result.run_id)}
+
+
+def test_logged_model_predicts_through_paratype_predict(fine_tuned):
+    tmp, cfg, result = fine_tuned
+    lines = [
+        json.dumps({"id": i, "text": t}, ensure_ascii=False)
+        for i, t in enumerate(result.data.splits["test"]["text"][:3])
+    ]
+    proc = run_cli("paratype-predict", "--model", result.model_uri, stdin="\n".join(lines).encode(), tmp=tmp)
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["id"] for r in out] == [0, 1, 2]
+    assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in out)
+
+
+def test_long_paragraphs_are_windowed_and_pooled(fine_tuned):
+    tmp, cfg, result = fine_tuned
+    model = mlflow.pyfunc.load_model(result.model_uri)
+    long_text = " ".join(result.data.splits["train"]["text"][:6])
+    scores = model.predict(pd.DataFrame({"text": [long_text]})).filter(like="score_").to_numpy()
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_truncation_is_flagged_never_silent(fine_tuned, tmp_path):
+    tmp, cfg, result = fine_tuned
+    weights = tmp_path / "w"
+    mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
+    model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
+    model.cfg.long_text = "truncate"
+    model.save(weights)
+    reloaded = transformer.load_model(weights)
+    texts = ["قصير", " ".join(result.data.splits["train"]["text"][:6])]
+    assert reloaded.extra_outputs(texts) == {"truncated": [False, True]}
+
+
+def test_missing_weights_fail_fast_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"aubmindlab/bert-base-arabertv02.*model\.pretrained="):
+        transformer.resolve_pretrained("aubmindlab/bert-base-arabertv02", timeout=3)
+    assert time.perf_counter() - started < 30  # a guard against the hub's minute of retries
+
+
+def test_train_with_arabert_offline_is_one_clear_line(tmp_path):
+    proc = run_cli(
+        "paratype-train", "model=arabert", *tracking_overrides(tmp_path), tmp=tmp_path, check=False
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 2
+    assert err[-1].startswith("paratype-train: error: weights for aubmindlab/bert-base-arabertv02")
+
+
+def test_splits_feed_the_transformer_unchanged(fine_tuned):
+    tmp, cfg, result = fine_tuned
+    assert sum(len(result.data.splits[s]) for s in SPLITS) == 66
