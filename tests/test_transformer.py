@@ -66,7 +66,7 @@ def fine_tuned(tiny_bert, tmp_path_factory):
 
 
 def test_fine_tuning_logs_like_tfidf(fine_tuned):
-    tmp, cfg, result = fine_tuned
+    _tmp, cfg, result = fine_tuned
     client = mlflow.MlflowClient(cfg.tracking.uri)
     run = client.get_run(result.run_id)
     assert run.data.tags["model_kind"] == "transformer"
@@ -78,7 +78,7 @@ def test_fine_tuning_logs_like_tfidf(fine_tuned):
 
 
 def test_logged_model_predicts_through_paratype_predict(fine_tuned):
-    tmp, cfg, result = fine_tuned
+    tmp, _cfg, result = fine_tuned
     lines = [
         json.dumps({"id": i, "text": t}, ensure_ascii=False)
         for i, t in enumerate(result.data.splits["test"]["text"][:3])
@@ -90,7 +90,7 @@ def test_logged_model_predicts_through_paratype_predict(fine_tuned):
 
 
 def test_long_paragraphs_are_windowed_and_pooled(fine_tuned):
-    tmp, cfg, result = fine_tuned
+    _tmp, _cfg, result = fine_tuned
     model = mlflow.pyfunc.load_model(result.model_uri)
     long_text = " ".join(result.data.splits["train"]["text"][:6])
     scores = model.predict(pd.DataFrame({"text": [long_text]})).filter(like="score_").to_numpy()
@@ -98,7 +98,7 @@ def test_long_paragraphs_are_windowed_and_pooled(fine_tuned):
 
 
 def test_truncation_is_flagged_never_silent(fine_tuned, tmp_path):
-    tmp, cfg, result = fine_tuned
+    _tmp, _cfg, result = fine_tuned
     weights = tmp_path / "w"
     mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
     model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
@@ -128,5 +128,5 @@ def test_train_with_arabert_offline_is_one_clear_line(tmp_path):
 
 
 def test_splits_feed_the_transformer_unchanged(fine_tuned):
-    tmp, cfg, result = fine_tuned
+    _tmp, _cfg, result = fine_tuned
     assert sum(len(result.data.splits[s]) for s in SPLITS) == 66
