@@ -18,9 +18,7 @@ from paratype.errors import InputError
 from paratype.io import atomic_write_text
 from paratype.labels import Annotation, check_label, read_annotations, write_annotations
 from paratype.segment import Paragraph
-from paratype.text import NormalizationConfig, normalize, word_count
-
-_FOLD = NormalizationConfig()
+from paratype.text import fold_for_matching, word_count
 
 # Candidate finders (never labellers): each pool over-samples paragraphs likely to hold one type.
 POOLS: dict[str, re.Pattern[str]] = {
@@ -35,14 +33,9 @@ POOLS: dict[str, re.Pattern[str]] = {
 }
 
 
-def _folded(text: str) -> str:
-    folded = normalize(text, _FOLD)
-    return folded.replace("ة", "ه").replace("ى", "ي")
-
-
 def is_topical(text: str, pattern: str) -> bool:
     """Does the text look like security news (the corpus is mostly not)? `data.topic_pattern`."""
-    return re.search(pattern, _folded(text)) is not None
+    return re.search(pattern, fold_for_matching(text)) is not None
 
 
 def pool_candidates(
@@ -54,7 +47,7 @@ def pool_candidates(
     sized = [p for p in paragraphs if min_words <= word_count(p.text) <= max_words]
     if pool == "random":
         return sized
-    return [p for p in sized if POOLS[pool].search(_folded(p.text))]
+    return [p for p in sized if POOLS[pool].search(fold_for_matching(p.text))]
 
 
 def sample(candidates: Sequence[Paragraph], n: int, seed: int, exclude: set[str]) -> list[Paragraph]:

@@ -72,6 +72,18 @@ class SplitConfig:
 
 
 @dataclass
+class SilverConfig:
+    """Label-model (silver) paragraphs added to the training split only."""
+
+    file: str | None = None  # silver labels from `paratype-weak label`; null: gold only
+    threshold: float = 0.8  # minimum label-model confidence
+    max_paragraphs: int = 0  # 0: every silver paragraph above the threshold
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.threshold < 1, f"data.silver.threshold={self.threshold} must be in [0, 1)")
+
+
+@dataclass
 class DataConfig:
     """Which articles, which labels, how they are cleaned and split."""
 
@@ -80,6 +92,7 @@ class DataConfig:
     annotation_files: list[str] = field(default_factory=list)  # gold JSONL files, stand-off
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    silver: SilverConfig = field(default_factory=SilverConfig)
     # security-news filter over article text with alef, ya and ta marbuta folded (ا ي ه)
     topic_pattern: str = (
         "داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف"
@@ -169,7 +182,19 @@ class TransformerConfig:
         _check(self.epochs >= 1 and self.batch_size >= 1, "model.epochs and model.batch_size must be >= 1")
 
 
-MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig, "transformer": TransformerConfig}
+@dataclass
+class LabelModelConfig:
+    """Snorkel's label model over the labelling functions, used directly as a classifier."""
+
+    kind: str = "label_model"
+    epochs: int = 500
+
+
+MODEL_CONFIGS: dict[str, type] = {
+    "tfidf": TfidfConfig,
+    "transformer": TransformerConfig,
+    "label_model": LabelModelConfig,
+}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from paratype.corpus import Article, read_corpus, read_seeds
 from paratype.errors import InputError
 from paratype.labels import LABELS, join_annotations, read_annotations
 from paratype.segment import Paragraph, SegmentationConfig, segment_article, split_paragraph_id
-from paratype.splits import EXCLUDED, assign_splits
+from paratype.splits import EXCLUDED, assign_splits, evaluation_articles
 
 SPLITS = ("train", "dev", "test")
 FEATURES = Features(
@@ -29,6 +29,7 @@ FEATURES = Features(
         "source": Value("string"),
         "text": Value("string"),
         "label": ClassLabel(names=list(LABELS)),
+        "silver": Value("bool"),  # a label-model label (training split only), not a gold one
     }
 )
 
@@ -95,22 +96,55 @@ def fingerprint(rows: Iterable[tuple[str, str, str]]) -> str:
     return digest.hexdigest()[:12]
 
 
+def load_silver(
+    cfg: DataConfig, paths: PathsConfig, gold: list[LabelledParagraph], split_of: dict[str, str]
+) -> list[LabelledParagraph]:
+    """Silver paragraphs above the threshold that may train a model: none that is gold, none from
+    an article with an evaluation paragraph, none a near-duplicate of a dev or test paragraph."""
+    from paratype.splits import near_duplicates_of
+    from paratype.weak import read_silver
+
+    records = [r for r in read_silver(Path(cfg.silver.file)) if r.confidence >= cfg.silver.threshold]
+    held_out = [g for g in gold if split_of[g.paragraph.id] in ("dev", "test")]
+    banned_articles = {g.paragraph.article_id for g in held_out} | evaluation_articles(Path(paths.splits_dir))
+    gold_ids = {g.paragraph.id for g in gold}
+    label_of = {r.id: r.label for r in records if r.id not in gold_ids}
+    wanted = {split_paragraph_id(pid)[0] for pid in label_of} - banned_articles
+    articles = [a for a in read_corpus(Path(paths.corpus_dir)) if a.article_id in wanted]
+    paragraphs = [p for p in segment_articles(articles, cfg.segmentation) if p.id in label_of]
+    source_of = {a.article_id: a.source for a in articles}
+    leaks = near_duplicates_of([p.text for p in paragraphs], [g.paragraph.text for g in held_out])
+    silver = [
+        LabelledParagraph(p, source_of[p.article_id], label_of[p.id])
+        for k, p in enumerate(paragraphs)
+        if k not in leaks
+    ]
+    return silver[: cfg.silver.max_paragraphs] if cfg.silver.max_paragraphs else silver
+
+
 def build_dataset(cfg: DataConfig, paths: PathsConfig) -> SplitData:
-    """The labelled paragraphs as a train/dev/test DatasetDict, split by article groups."""
+    """The labelled paragraphs as a train/dev/test DatasetDict, split by article groups.
+
+    With `data.silver.file`, silver paragraphs join the training split (marked `silver`).
+    """
     items = load_labelled(cfg, paths)
     if not items:
         raise InputError(f"data={cfg.name} has no labelled paragraphs; check data.annotation_files")
     split_of = assign_splits(items, cfg.split)
+    rows = [(i, split_of[i.paragraph.id], False) for i in sorted(items, key=lambda i: i.paragraph.id)]
+    if cfg.silver.file:
+        rows += [(i, "train", True) for i in load_silver(cfg, paths, items, split_of)]
     columns: dict[str, dict[str, list]] = {s: {k: [] for k in FEATURES} for s in SPLITS}
-    for item in sorted(items, key=lambda i: i.paragraph.id):
-        if split_of[item.paragraph.id] == EXCLUDED:
+    for item, split, silver in rows:
+        if split == EXCLUDED:
             continue
-        row = columns[split_of[item.paragraph.id]]
+        row = columns[split]
         row["id"].append(item.paragraph.id)
         row["article_id"].append(item.paragraph.article_id)
         row["source"].append(item.source)
         row["text"].append(item.paragraph.text)
         row["label"].append(LABELS.index(item.label))
+        row["silver"].append(silver)
     splits = DatasetDict({s: Dataset.from_dict(columns[s], features=FEATURES) for s in SPLITS})
-    print_rows = ((i.paragraph.id, i.label, split_of[i.paragraph.id]) for i in items)
-    return SplitData(splits, list(LABELS), fingerprint(print_rows))
+    marks = ((i.paragraph.id, i.label, split + ("/silver" if silver else "")) for i, split, silver in rows)
+    return SplitData(splits, list(LABELS), fingerprint(marks))

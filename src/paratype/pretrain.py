@@ -35,7 +35,7 @@ from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
 from paratype.data import segment_articles
-from paratype.segment import split_paragraph_id
+from paratype.splits import evaluation_articles
 from paratype.text import NormalizationConfig, deobfuscate, normalize
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -194,16 +194,6 @@ def corpus_texts(cfg: PretrainJobConfig) -> list[str]:
         articles = (a for a in articles if a.article_id not in held_out)
     texts = [p.text for p in segment_articles(articles, cfg.data.segmentation)]
     return texts[: cfg.pretrain.max_paragraphs] if cfg.pretrain.max_paragraphs else texts
-
-
-def evaluation_articles(splits_dir: Path) -> set[str]:
-    """Articles with a dev or test paragraph in any committed split file."""
-    return {
-        split_paragraph_id(row["id"])[0]
-        for path in splits_dir.glob("*.jsonl")
-        for row in map(json.loads, path.read_text().splitlines())
-        if row["split"] in ("dev", "test")
-    }
 
 
 def run(cfg: PretrainJobConfig) -> dict:

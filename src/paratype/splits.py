@@ -18,6 +18,7 @@ from datasketch import MinHash, MinHashLSH
 
 from paratype.config import SplitConfig
 from paratype.errors import InputError
+from paratype.segment import split_paragraph_id
 from paratype.text import NormalizationConfig, normalize
 
 if TYPE_CHECKING:
@@ -35,6 +36,14 @@ def minhash(text: str) -> MinHash:
     mh = MinHash(num_perm=_NUM_PERM, seed=1)
     mh.update_batch([s.encode("utf-8") for s in shingles])
     return mh
+
+
+def near_duplicates_of(candidates: Sequence[str], protected: Sequence[str]) -> set[int]:
+    """Indices of candidates that are near-duplicates of any protected text."""
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=_NUM_PERM)
+    for k, text in enumerate(protected):
+        lsh.insert(str(k), minhash(text))
+    return {k for k, text in enumerate(candidates) if lsh.query(minhash(text))}
 
 
 class _UnionFind:
@@ -141,3 +150,14 @@ def read_split_file(path: Path, ids: Iterable[str]) -> dict[str, str]:
             f"(first: {missing[0]}); write a new split version with `paratype-data split`"
         )
     return split_of
+
+
+def evaluation_articles(splits_dir: Path) -> set[str]:
+    """Articles with a dev or test paragraph in any committed split file: never pretrained on,
+    never a source of silver labels."""
+    return {
+        split_paragraph_id(row["id"])[0]
+        for path in splits_dir.glob("*.jsonl")
+        for row in map(json.loads, path.read_text().splitlines())
+        if row["split"] in ("dev", "test")
+    }

@@ -66,6 +66,15 @@ def normalize(text: str, cfg: NormalizationConfig) -> str:
     return text
 
 
+_MATCHING = NormalizationConfig(ta_marbuta_to_ha=True)
+
+
+def fold_for_matching(text: str) -> str:
+    """The most aggressive folding (ة -> ه too): the form every rule and keyword pattern is
+    written against, so one pattern matches every spelling variant."""
+    return normalize(deobfuscate(text), _MATCHING)
+
+
 def has_arabic(text: str) -> bool:
     """True when the text holds at least one Arabic letter."""
     return re.search(ARABIC_LETTER, text) is not None

@@ -28,7 +28,11 @@ BEST_METRIC = "dev/macro_f1"
 MODEL_NAME = "model"
 MODEL_URI_TAG = "paratype.model_uri"
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_REQUIREMENTS = {"tfidf": ["scikit-learn", "skops", "pyarabic"]}
+_REQUIREMENTS = {
+    "tfidf": ["scikit-learn", "skops", "pyarabic"],
+    "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic"],
+    "label_model": ["snorkel", "pyarabic"],
+}
 
 for _name in ("alembic", "mlflow"):
     logging.getLogger(_name).setLevel(logging.WARNING)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-_MODULES = {"tfidf": "paratype.models.tfidf", "transformer": "paratype.models.transformer"}
+_MODULES = {
+    "tfidf": "paratype.models.tfidf",
+    "transformer": "paratype.models.transformer",
+    "label_model": "paratype.models.label_model",
+}
 
 
 def trainer(kind: str) -> ModuleType:
