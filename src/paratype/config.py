@@ -93,6 +93,7 @@ class DataConfig:
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     silver: SilverConfig = field(default_factory=SilverConfig)
+    train_size: int = 0  # 0: the whole training split; n: a random n of it (learning curves)
     # security-news filter over article text with alef, ya and ta marbuta folded (ا ي ه)
     topic_pattern: str = (
         "داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف"
@@ -205,6 +206,7 @@ class TrackingConfig:
     artifact_root: str = "${paths.root}/mlartifacts"  # used when this run creates the experiment
     experiment: str = "paratype"
     run_name: str | None = None
+    group: str | None = None  # tag grouping the runs of one comparison (set by configs/experiment)
 
 
 @dataclass

@@ -148,3 +148,18 @@ def build_dataset(cfg: DataConfig, paths: PathsConfig) -> SplitData:
     splits = DatasetDict({s: Dataset.from_dict(columns[s], features=FEATURES) for s in SPLITS})
     marks = ((i.paragraph.id, i.label, split + ("/silver" if silver else "")) for i, split, silver in rows)
     return SplitData(splits, list(LABELS), fingerprint(marks))
+
+
+def subsample_train(data: SplitData, size: int, seed: int) -> SplitData:
+    """A random `size` paragraphs of the training split (dev and test untouched)."""
+    train = data.splits["train"]
+    if size <= 0 or size >= len(train):
+        return data
+    keep = train.shuffle(seed=seed).select(range(size))
+    splits = DatasetDict({**data.splits, "train": keep})
+    marks = [
+        (pid, str(label), s)
+        for s in SPLITS
+        for pid, label in zip(splits[s]["id"], splits[s]["label"], strict=True)
+    ]
+    return SplitData(splits, data.label_names, fingerprint(marks))

@@ -6,6 +6,7 @@ predict script, the reports and the champion logic find runs by them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from paratype.data import SplitData
 from paratype.models.base import Model
+from paratype.stats import bootstrap_ci, expected_calibration_error
 
 
 @dataclass
@@ -38,6 +40,9 @@ class Evaluation:
     confusion: np.ndarray
     report: str
     errors: list[dict]
+    ids: list[str]
+    gold: list[int]
+    proba: np.ndarray  # one row per paragraph: what paired tests and calibration need
 
 
 def score(split: str, gold: list[int], proba: np.ndarray, labels: list[str]) -> dict[str, float]:
@@ -61,8 +66,11 @@ def score(split: str, gold: list[int], proba: np.ndarray, labels: list[str]) -> 
 
 
 def evaluate(model: Model, dataset: Dataset, split: str, max_errors: int) -> Evaluation:
+    started = time.perf_counter()
     proba = model.predict_proba(dataset["text"])
-    return evaluation_from(split, dataset, proba, model.labels, max_errors)
+    result = evaluation_from(split, dataset, proba, model.labels, max_errors)
+    result.metrics[f"{split}/paragraphs_per_second"] = len(dataset) / (time.perf_counter() - started)
+    return result
 
 
 def evaluation_from(
@@ -84,12 +92,22 @@ def evaluation_from(
     ]
     errors.sort(key=lambda e: -e["confidence"])
     report = classification_report(gold, pred, labels=ids, target_names=labels, digits=3, zero_division=0)
+    metrics = score(split, gold, proba, labels)
+    low, high = bootstrap_ci(gold, pred, len(labels))
+    metrics |= {
+        f"{split}/macro_f1_ci_low": low,
+        f"{split}/macro_f1_ci_high": high,
+        f"{split}/ece": expected_calibration_error(gold, proba),
+    }
     return Evaluation(
         split,
-        score(split, gold, proba, labels),
+        metrics,
         confusion_matrix(gold, pred, labels=ids),
         report,
         errors[:max_errors],
+        list(dataset["id"]),
+        gold,
+        proba,
     )
 
 

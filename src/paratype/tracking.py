@@ -113,15 +113,15 @@ def log_model(model, segmentation: dict[str, Any], example: list[str]) -> str:
     return info.model_uri
 
 
-def best_run(cfg: TrackingConfig) -> pd.Series:
-    """The run with the highest dev macro-F1 that logged a model."""
+def best_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
+    """The run with the highest dev macro-F1 that logged a model (`where`: an extra MLflow filter)."""
     mlflow.set_tracking_uri(cfg.uri)
     experiment = mlflow.get_experiment_by_name(cfg.experiment)
     runs = pd.DataFrame()
     if experiment is not None:
         runs = mlflow.search_runs(
             experiment_ids=[experiment.experiment_id],
-            filter_string=f"tags.`{MODEL_URI_TAG}` != ''",
+            filter_string=" and ".join(filter(None, [f"tags.`{MODEL_URI_TAG}` != ''", where])),
             order_by=[f"metrics.`{BEST_METRIC}` DESC"],
             max_results=1,
         )
@@ -134,8 +134,14 @@ def best_run(cfg: TrackingConfig) -> pd.Series:
 
 
 def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:
-    """`--model` as given (run id, runs:/ or models:/ URI, or a local directory), else the best run."""
+    """`--model` as given (run id, runs:/ or models:/ URI, or a local directory); by default the
+    registered champion, else the run with the best dev macro-F1."""
     if spec is None:
+        from paratype.registry import champion_uri, current_champion
+
+        mlflow.set_tracking_uri(cfg.uri)
+        if current_champion(mlflow.MlflowClient(cfg.uri)) is not None:
+            return champion_uri()
         return best_run(cfg)[f"tags.{MODEL_URI_TAG}"]
     if Path(spec).is_dir():
         return str(Path(spec).resolve())

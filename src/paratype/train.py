@@ -6,13 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
+from pathlib import Path
 
 import mlflow
+import numpy as np
 from omegaconf import OmegaConf
 
 from paratype import tracking
 from paratype.config import TrainConfig
-from paratype.data import SPLITS, SplitData, build_dataset
+from paratype.data import SPLITS, SplitData, build_dataset, subsample_train
 from paratype.evaluate import (
     Evaluation,
     confusion_figure,
@@ -21,6 +23,7 @@ from paratype.evaluate import (
     evaluate,
 )
 from paratype.models import trainer
+from paratype.stats import reliability_figure
 
 
 @dataclass
@@ -37,6 +40,19 @@ def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
     mlflow.log_figure(confusion_figure(result, labels), f"{name}/confusion_matrix.png")
     mlflow.log_text(confusion_table(result, labels), f"{name}/confusion_matrix.md")
     mlflow.log_text(result.report, f"{name}/classification_report.txt")
+    mlflow.log_figure(
+        reliability_figure(result.gold, result.proba, f"{name}: ECE {result.metrics[f'{name}/ece']:.3f}"),
+        f"{name}/reliability.png",
+    )
+    mlflow.log_dict(
+        {
+            "labels": labels,
+            "ids": result.ids,
+            "gold": result.gold,
+            "proba": np.round(result.proba, 5).tolist(),
+        },
+        f"{name}/predictions.json",
+    )
     mlflow.log_table(
         {k: [e[k] for e in result.errors] for k in ("id", "gold", "predicted", "confidence", "text")},
         f"{name}/misclassified.json",
@@ -44,7 +60,7 @@ def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
 
 
 def train(cfg: TrainConfig) -> TrainResult:
-    data = build_dataset(cfg.data, cfg.paths)
+    data = subsample_train(build_dataset(cfg.data, cfg.paths), cfg.data.train_size, cfg.seed)
     module = trainer(cfg.model.kind)
     fit = partial(module.fit, cfg.model, seed=cfg.seed)
     tracking.setup(cfg.tracking)
@@ -55,6 +71,9 @@ def train(cfg: TrainConfig) -> TrainResult:
                 "data": cfg.data.name,
                 "seed": str(cfg.seed),
                 "data_fingerprint": data.fingerprint,
+                "split_version": Path(cfg.data.split.file).stem if cfg.data.split.file else "computed",
+                "train_size": str(len(data.splits["train"])),
+                **({"group": cfg.tracking.group} if cfg.tracking.group else {}),
                 **tracking.git_state(),
             }
         )

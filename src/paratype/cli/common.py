@@ -9,8 +9,11 @@ from pathlib import Path
 from paratype.errors import InputError
 
 
-def run_cli(program: str, body: Callable[[], int | None]) -> None:
-    """Run `body`; an InputError is printed as `program: error: message`, never a traceback."""
+def run_cli(program: str, body: Callable[[], int | None], exit_on_success: bool = True) -> None:
+    """Run `body`; an InputError is printed as `program: error: message`, never a traceback.
+
+    `exit_on_success=False` returns instead of exiting, so a Hydra multirun goes on to its next job.
+    """
     try:
         code = body()
     except InputError as err:
@@ -22,7 +25,8 @@ def run_cli(program: str, body: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         sys.exit(130)
-    sys.exit(code or 0)
+    if exit_on_success or code:
+        sys.exit(code or 0)
 
 
 def existing_file(path: str) -> Path:

@@ -12,7 +12,10 @@ register_configs()
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
-def _main(raw: DictConfig) -> None:
+def _main(raw: DictConfig) -> float:
+    """Returns dev macro-F1: the objective of hyper-parameter sweeps."""
+    objective: list[float] = []
+
     def body() -> None:
         from paratype.data import SPLITS
         from paratype.train import summary_table, train
@@ -27,8 +30,10 @@ def _main(raw: DictConfig) -> None:
         print(summary_table(result))
         print(f"run:   {result.run_id} in experiment '{cfg.tracking.experiment}' at {cfg.tracking.uri}")
         print(f"model: {result.model_uri}")
+        objective.append(result.evaluations[0].metrics["dev/macro_f1"])
 
-    run_cli("paratype-train", body)
+    run_cli("paratype-train", body, exit_on_success=False)
+    return objective[0]
 
 
 def main() -> None:

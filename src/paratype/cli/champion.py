@@ -1,0 +1,40 @@
+"""paratype-champion: give the `champion` alias to the best run if it really is better.
+
+paratype-champion                         best dev macro-F1 among runs of the frozen split
+paratype-champion --run <run id>          a given run
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from paratype.cli.common import run_cli
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="paratype-champion", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--run", help="candidate run id (default: best dev macro-F1)")
+    parser.add_argument("--split-version", default="corpus-v1", help="only runs judged on this split file")
+    parser.add_argument("overrides", nargs="*", default=[], help="config overrides")
+    args = parser.parse_args()
+
+    def body() -> None:
+        from paratype import tracking
+        from paratype.config import compose, to_config
+        from paratype.registry import ALIAS, REGISTERED_MODEL, promote
+
+        cfg = to_config(compose(args.overrides)).tracking
+        run_id = args.run or tracking.best_run(cfg, f"tags.split_version = '{args.split_version}'")["run_id"]
+        decision = promote(run_id, cfg)
+        verdict = "promoted to" if decision.promoted else "not promoted to"
+        print(f"run {run_id}: {verdict} {REGISTERED_MODEL}@{ALIAS} ({decision.reason})")
+        if decision.comparison:
+            c = decision.comparison
+            print(
+                f"test macro-F1 difference {c['difference']:+.3f} "
+                f"(95% CI {c['ci_low']:+.3f} to {c['ci_high']:+.3f}, p={c['p_value']:.3f})"
+            )
+
+    run_cli("paratype-champion", body)

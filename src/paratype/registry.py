@@ -1,0 +1,90 @@
+"""The champion: the registered model `paratype-predict` serves by default.
+
+The best run by dev macro-F1 is the candidate; it takes the `champion` alias from the current
+holder only when it wins on the same frozen test paragraphs by more than chance (the 95%
+paired-bootstrap interval of the macro-F1 difference lies above zero).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import mlflow
+import numpy as np
+from mlflow.exceptions import MlflowException
+
+from paratype.config import TrackingConfig
+from paratype.errors import InputError
+from paratype.stats import paired_bootstrap
+
+REGISTERED_MODEL = "paratype"
+ALIAS = "champion"
+
+
+@dataclass
+class Decision:
+    promoted: bool
+    reason: str
+    run_id: str
+    comparison: dict[str, float] | None = None
+
+
+def test_predictions(client: mlflow.MlflowClient, run_id: str) -> dict:
+    path = client.download_artifacts(run_id, "test/predictions.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_hash(predictions: dict) -> str:
+    """Fingerprint of the test split: the paragraph ids and their gold labels."""
+    rows = sorted(zip(predictions["ids"], predictions["gold"], strict=True))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
+
+
+def champion_uri() -> str:
+    return f"models:/{REGISTERED_MODEL}@{ALIAS}"
+
+
+def current_champion(client: mlflow.MlflowClient):
+    try:
+        return client.get_model_version_by_alias(REGISTERED_MODEL, ALIAS)
+    except MlflowException:
+        return None
+
+
+def _crown(client: mlflow.MlflowClient, run, predictions: dict) -> None:
+    version = mlflow.register_model(run.data.tags["paratype.model_uri"], REGISTERED_MODEL)
+    client.set_model_version_tag(REGISTERED_MODEL, version.version, "test_hash", test_hash(predictions))
+    client.set_registered_model_alias(REGISTERED_MODEL, ALIAS, version.version)
+
+
+def promote(run_id: str, cfg: TrackingConfig) -> Decision:
+    """Register `run_id`'s model as champion if it beats the holder beyond the interval."""
+    mlflow.set_tracking_uri(cfg.uri)
+    client = mlflow.MlflowClient(cfg.uri)
+    run = client.get_run(run_id)
+    candidate = test_predictions(client, run_id)
+    holder = current_champion(client)
+    if holder is None:
+        _crown(client, run, candidate)
+        return Decision(True, "no champion yet", run_id)
+    if holder.run_id == run_id:
+        return Decision(False, "already the champion", run_id)
+    incumbent = test_predictions(client, holder.run_id)
+    if test_hash(incumbent) != test_hash(candidate):
+        raise InputError(
+            f"run {run_id} was tested on other paragraphs than the champion (run "
+            f"{holder.run_id}); compare runs of the same frozen split"
+        )
+    comparison = paired_bootstrap(
+        candidate["gold"],
+        np.argmax(candidate["proba"], axis=1),
+        np.argmax(incumbent["proba"], axis=1),
+        len(candidate["labels"]),
+    )
+    if comparison["ci_low"] > 0:
+        _crown(client, run, candidate)
+        return Decision(True, "wins beyond the 95% interval", run_id, comparison)
+    return Decision(False, "not better beyond the 95% interval; the champion stays", run_id, comparison)

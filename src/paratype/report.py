@@ -1,0 +1,253 @@
+"""`paratype-report GROUP`: an experiment's page, rebuilt from MLflow alone.
+
+Reads every run tagged `group=GROUP`, and writes `experiments/GROUP/README.md` with tables and
+plots: macro-F1 mean and spread per model, per-class F1, cost (training time, throughput),
+learning curves when the training size varies, calibration, confusion matrices of each
+model's best run, and a paired significance test between the models' best runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+
+from paratype.config import TrackingConfig
+from paratype.errors import InputError
+from paratype.labels import LABELS
+from paratype.registry import test_hash, test_predictions
+from paratype.stats import paired_bootstrap
+
+MODEL = "tags.model_kind"
+
+
+def load_runs(cfg: TrackingConfig, group: str) -> pd.DataFrame:
+    mlflow.set_tracking_uri(cfg.uri)
+    experiment = mlflow.get_experiment_by_name(cfg.experiment)
+    runs = (
+        pd.DataFrame()
+        if experiment is None
+        else mlflow.search_runs(
+            experiment_ids=[experiment.experiment_id], filter_string=f"tags.group = '{group}'"
+        )
+    )
+    if runs.empty:
+        raise InputError(
+            f"no runs tagged group={group} in experiment '{cfg.experiment}' at {cfg.uri}; "
+            f"run `paratype-train +experiment={group}` first"
+        )
+    runs = runs[runs["status"] == "FINISHED"].copy()
+    runs["model"] = runs[MODEL] + np.where(runs["tags.data"].str.contains("silver"), " + silver", "")
+    runs["train_size"] = runs["tags.train_size"].astype(int)
+    return runs
+
+
+def _m(name: str) -> str:
+    return f"metrics.{name}"
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: test macro-F1 mean ± std over seeds, its bootstrap interval, cost."""
+    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+    rows = []
+    for model, g in full.groupby("model"):
+        f1 = g[_m("test/macro_f1")]
+        rows.append(
+            {
+                "model": model,
+                "runs": len(g),
+                "test macro-F1": f"{f1.mean():.3f} ± {f1.std(ddof=0):.3f}",
+                "95% CI (bootstrap, mean)": f"{g[_m('test/macro_f1_ci_low')].mean():.3f}–"
+                f"{g[_m('test/macro_f1_ci_high')].mean():.3f}",
+                "dev macro-F1": f"{g[_m('dev/macro_f1')].mean():.3f}",
+                "test accuracy": f"{g[_m('test/accuracy')].mean():.3f}",
+                "test ECE": f"{g[_m('test/ece')].mean():.3f}",
+                "train s": f"{g[_m('train/seconds')].mean():.1f}",
+                "predict paragraphs/s": f"{g[_m('test/paragraphs_per_second')].mean():,.0f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _per_class(runs: pd.DataFrame) -> pd.DataFrame:
+    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+    return (
+        full.groupby("model")[[_m(f"test/f1/{label}") for label in LABELS]]
+        .mean()
+        .rename(columns=lambda c: c.rsplit("/", 1)[1])
+    )
+
+
+def _save(fig, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def plot_macro_f1(runs: pd.DataFrame, out: Path) -> str:
+    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+    stats = full.groupby("model")[_m("test/macro_f1")].agg(["mean", "std"]).fillna(0)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(stats.index, stats["mean"], yerr=stats["std"], capsize=6, color="#4C72B0")
+    ax.scatter(full["model"], full[_m("test/macro_f1")], color="black", zorder=3, s=12, label="one seed")
+    ax.set_ylabel("test macro-F1")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    return _save(fig, out / "macro_f1.png")
+
+
+def plot_per_class(per_class: pd.DataFrame, out: Path) -> str:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    per_class.T.plot.bar(ax=ax, rot=0)
+    ax.set_ylabel("test F1 (mean over seeds)")
+    ax.set_ylim(0, 1)
+    return _save(fig, out / "per_class_f1.png")
+
+
+def plot_learning_curve(runs: pd.DataFrame, out: Path) -> str | None:
+    if runs["train_size"].nunique() < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for model, g in runs.groupby("model"):
+        stats = g.groupby("train_size")[_m("test/macro_f1")].agg(["mean", "std"]).fillna(0)
+        ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", capsize=4, label=model)
+    ax.set_xscale("log")
+    ax.set_xlabel("gold training paragraphs")
+    ax.set_ylabel("test macro-F1")
+    ax.legend()
+    return _save(fig, out / "learning_curve.png")
+
+
+def best_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each model's run with the best dev macro-F1 (at the largest training size)."""
+    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+    return full.sort_values(_m("dev/macro_f1"), ascending=False).groupby("model").head(1).sort_values("model")
+
+
+def copy_artifacts(cfg: TrackingConfig, best: pd.DataFrame, out: Path) -> list[tuple[str, str, str]]:
+    client = mlflow.MlflowClient(cfg.uri)
+    images = []
+    for _, run in best.iterrows():
+        slug = run["model"].replace(" + ", "_").replace(" ", "_")
+        names = []
+        for artifact in ("confusion_matrix.png", "reliability.png"):
+            local = client.download_artifacts(run["run_id"], f"test/{artifact}")
+            target = out / f"{slug}_{artifact}"
+            shutil.copyfile(local, target)
+            names.append(target.name)
+        images.append((run["model"], *names))
+    return images
+
+
+def paired_tests(cfg: TrackingConfig, best: pd.DataFrame) -> pd.DataFrame:
+    """Paired bootstrap of test macro-F1 between every two models' best runs (same test only)."""
+    client = mlflow.MlflowClient(cfg.uri)
+    preds = {row["model"]: test_predictions(client, row["run_id"]) for _, row in best.iterrows()}
+    rows = []
+    models = list(preds)
+    for i, a in enumerate(models):
+        for b in models[i + 1 :]:
+            if test_hash(preds[a]) != test_hash(preds[b]):
+                continue
+            result = paired_bootstrap(
+                preds[a]["gold"],
+                np.argmax(preds[a]["proba"], axis=1),
+                np.argmax(preds[b]["proba"], axis=1),
+                len(LABELS),
+            )
+            rows.append(
+                {
+                    "A": a,
+                    "B": b,
+                    "macro-F1 A − B": f"{result['difference']:+.3f}",
+                    "95% CI": f"{result['ci_low']:+.3f} to {result['ci_high']:+.3f}",
+                    "p": f"{result['p_value']:.3f}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def write_report(cfg: TrackingConfig, group: str, out_root: Path) -> Path:
+    """Write `out_root/group/README.md`; a hand-written `NOTES.md` beside it is included as is."""
+    runs = load_runs(cfg, group)
+    out = out_root / group
+    out.mkdir(parents=True, exist_ok=True)
+    notes = (out / "NOTES.md").read_text() if (out / "NOTES.md").exists() else ""
+    best = best_runs(runs)
+    table = summary(runs)
+    per_class = _per_class(runs)
+    images = [plot_macro_f1(runs, out), plot_per_class(per_class, out)]
+    curve = plot_learning_curve(runs, out)
+    tests = paired_tests(cfg, best)
+    lines = [
+        f"# Experiment `{group}`",
+        "",
+        f"Generated by `paratype-report {group}` from the MLflow runs tagged `group={group}` "
+        f"({len(runs)} runs; data fingerprints: {', '.join(sorted(runs['tags.data_fingerprint'].unique()))}; "
+        f"split: {', '.join(sorted(runs['tags.split_version'].unique()))}).",
+        "",
+    ]
+    if notes:
+        lines += [notes.strip(), ""]
+    lines += [
+        "## Test macro-F1 per model",
+        "",
+        table.to_markdown(index=False),
+        "",
+        f"![macro-F1]({images[0]})",
+        "",
+        "Mean ± standard deviation over seeds; the interval is the mean of each run's bootstrap "
+        "95% interval over test paragraphs (1,000 resamples).",
+        "",
+        "## Per-class F1",
+        "",
+        per_class.to_markdown(floatfmt=".3f"),
+        "",
+        f"![per class]({images[1]})",
+        "",
+    ]
+    if curve:
+        lines += [
+            "## Learning curve",
+            "",
+            f"![learning curve]({curve})",
+            "",
+            runs.groupby(["model", "train_size"])[_m("test/macro_f1")]
+            .agg(["mean", "std", "count"])
+            .round(3)
+            .to_markdown(),
+            "",
+        ]
+    if not tests.empty:
+        lines += [
+            "## Paired significance (best run of each model, same test paragraphs)",
+            "",
+            tests.to_markdown(index=False),
+            "",
+            "Paired bootstrap over test paragraphs; a difference is significant when its 95% "
+            "interval excludes 0.",
+            "",
+        ]
+    lines += ["## Best run of each model (by dev macro-F1)", ""]
+    for (model, confusion, reliability), (_, run) in zip(
+        copy_artifacts(cfg, best, out), best.iterrows(), strict=True
+    ):
+        lines += [
+            f"### {model} — run `{run['run_id']}`",
+            "",
+            f"test macro-F1 {run[_m('test/macro_f1')]:.3f}, ECE {run[_m('test/ece')]:.3f}",
+            "",
+            f"![confusion]({confusion}) ![reliability]({reliability})",
+            "",
+        ]
+    path = out / "README.md"
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,136 @@
+"""Experiments: configs compose, reports rebuild from MLflow alone, the champion rule."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import open_dict
+
+from paratype.config import CONFIG_DIR, TrackingConfig, register_configs, to_config
+from paratype.labels import LABELS
+from paratype.registry import ALIAS, REGISTERED_MODEL, promote
+from paratype.report import write_report
+from paratype.tracking import MODEL_URI_TAG, resolve_model_uri, setup
+
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_config_composes_and_validates(name):
+    register_configs()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"+experiment={name}"], return_hydra_config=True)
+    assert str(cfg.hydra.mode) == "RunMode.MULTIRUN" and cfg.hydra.sweeper.params
+    with open_dict(cfg):
+        del cfg["hydra"]
+    train = to_config(cfg)
+    assert train.tracking.group == name and train.data.name == "corpus"
+
+
+def test_sweep_choices_are_real_configs():
+    for name in EXPERIMENTS:
+        text = (CONFIG_DIR / "experiment" / f"{name}.yaml").read_text()
+        for line in text.splitlines():
+            if line.strip().startswith("model:") and "," in line:
+                for model in line.split(":", 1)[1].strip().split(","):
+                    assert (CONFIG_DIR / "model" / f"{model}.yaml").exists()
+
+
+def fake_run(tracking, group, model, seed, correct, train_size=100, data="corpus"):
+    """A run as train() logs it, with a test set of 40 paragraphs and `correct` of them right."""
+    rng = np.random.default_rng(seed)
+    gold = [i % 4 for i in range(40)]
+    pred = [g if k < correct else (g + 1) % 4 for k, g in enumerate(gold)]
+    proba = np.full((40, 4), 0.1)
+    proba[np.arange(40), pred] = 0.7
+    f1 = correct / 40 + rng.normal(0, 0.01)
+    with mlflow.start_run() as run:
+        mlflow.set_tags(
+            {
+                "group": group,
+                "model_kind": model,
+                "data": data,
+                "seed": str(seed),
+                "data_fingerprint": "abc",
+                "split_version": "corpus-v1",
+                "train_size": str(train_size),
+                MODEL_URI_TAG: f"runs:/{run.info.run_id}/model",
+            }
+        )
+        metrics = {
+            "test/macro_f1": f1,
+            "dev/macro_f1": f1,
+            "test/accuracy": f1,
+            "test/ece": 0.1,
+            "test/macro_f1_ci_low": f1 - 0.05,
+            "test/macro_f1_ci_high": f1 + 0.05,
+            "train/seconds": 3.0,
+            "test/paragraphs_per_second": 1000.0,
+        }
+        metrics |= {f"test/f1/{label}": f1 for label in LABELS}
+        mlflow.log_metrics(metrics)
+        mlflow.log_dict(
+            {
+                "labels": list(LABELS),
+                "ids": [f"p{i}" for i in range(40)],
+                "gold": gold,
+                "proba": proba.tolist(),
+            },
+            "test/predictions.json",
+        )
+        fig = plt.figure()
+        mlflow.log_figure(fig, "test/confusion_matrix.png")
+        mlflow.log_figure(fig, "test/reliability.png")
+        plt.close(fig)
+        mlflow.log_text("stands in for a logged model", "model/MLmodel")
+    return run.info.run_id
+
+
+@pytest.fixture
+def store(tmp_path):
+    cfg = TrackingConfig(uri=f"sqlite:///{tmp_path}/m.db", artifact_root=str(tmp_path / "a"), experiment="t")
+    setup(cfg)
+    yield cfg
+    mlflow.end_run()
+
+
+def test_report_rebuilds_from_mlflow_alone(store, tmp_path):
+    for seed in range(3):
+        fake_run(store, "cmp", "tfidf", seed, correct=30)
+        fake_run(store, "cmp", "transformer", seed, correct=20)
+    fake_run(store, "other-group", "tfidf", 0, correct=40)
+    path = write_report(store, "cmp", tmp_path / "experiments")
+    text = path.read_text()
+    assert "| tfidf " in text and "| transformer " in text and "other-group" not in text
+    assert "Paired significance" in text
+    for image in (
+        "macro_f1.png",
+        "per_class_f1.png",
+        "tfidf_confusion_matrix.png",
+        "transformer_reliability.png",
+    ):
+        assert (path.parent / image).exists()
+
+
+def test_report_draws_learning_curves(store, tmp_path):
+    for size, correct in ((25, 15), (100, 25), (400, 32)):
+        fake_run(store, "curve", "tfidf", 0, correct=correct, train_size=size)
+    text = write_report(store, "curve", tmp_path).read_text()
+    assert "Learning curve" in text and (tmp_path / "curve" / "learning_curve.png").exists()
+
+
+def test_champion_changes_only_for_a_clear_win(store):
+    first = fake_run(store, "g", "tfidf", 0, correct=20)
+    assert promote(first, store).promoted
+    close = fake_run(store, "g", "tfidf", 1, correct=21)
+    decision = promote(close, store)
+    assert not decision.promoted and decision.comparison["ci_low"] <= 0
+    clear = fake_run(store, "g", "transformer", 2, correct=38)
+    assert promote(clear, store).promoted
+    client = mlflow.MlflowClient(store.uri)
+    assert client.get_model_version_by_alias(REGISTERED_MODEL, ALIAS).run_id == clear
+    assert resolve_model_uri(None, store) == f"models:/{REGISTERED_MODEL}@{ALIAS}"
