@@ -8,11 +8,13 @@ rest, and output stays in input order.
 
 from __future__ import annotations
 
+import csv
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import pandas as pd
 
@@ -126,3 +128,66 @@ def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
             {"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores, **flags}
         )
     return out
+
+
+# ----------------------------------------------------------------------------- output
+
+
+class Writer:
+    """Streams records in one output format; `close` writes what needs the whole input."""
+
+    def __init__(self, sink: TextIO, labels: list[str]):
+        self.sink, self.labels = sink, labels
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        pass
+
+
+class CsvWriter(Writer):
+    """One row per record, one `score_<label>` column per label; errors in the `error` column."""
+
+    def __init__(self, sink: TextIO, labels: list[str]):
+        super().__init__(sink, labels)
+        self.columns = [
+            "id",
+            "paragraph",
+            "label",
+            *[f"score_{n}" for n in labels],
+            "truncated",
+            "error",
+            "text",
+        ]
+        self.csv = csv.DictWriter(sink, fieldnames=self.columns, extrasaction="ignore")
+        self.csv.writeheader()
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.csv.writerow(record | {f"score_{k}": v for k, v in record.get("scores", {}).items()})
+
+
+class TableWriter(Writer):
+    """Aligned text for people: id, label, confidence and the start of the paragraph."""
+
+    def __init__(self, sink: TextIO, labels: list[str]):
+        super().__init__(sink, labels)
+        sink.write(f"{'id':<24} {'label':<18} {'conf':>5}  text\n")
+
+    def write(self, record: dict[str, Any]) -> None:
+        key = f"{record['id']}" + (f"#{record['paragraph']}" if "paragraph" in record else "")
+        if "error" in record:
+            self.sink.write(f"{key:<24} {'(error)':<18} {'':>5}  {record['error']}\n")
+            return
+        confidence = max(record["scores"].values())
+        self.sink.write(f"{key:<24} {record['label']:<18} {confidence:>5.2f}  {record['text'][:70]}\n")
+
+
+WRITERS: dict[str, type[Writer]] = {"jsonl": Writer, "csv": CsvWriter, "table": TableWriter}
+
+
+def article_summary(counts: dict[Any, Counter], labels: list[str]) -> str:
+    """Paragraph counts per label for each article, as an aligned table."""
+    head = f"{'article':<24} " + " ".join(f"{n:>17}" for n in labels)
+    rows = [f"{a!s:<24} " + " ".join(f"{c[n]:>17}" for n in labels) for a, c in counts.items()]
+    return "\n".join([head, *rows])

@@ -10,10 +10,12 @@ Without --model it uses the run with the best dev macro-F1 in the experiment.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
+
+from tqdm import tqdm
 
 from paratype.cli.common import existing_file, run_cli
 
@@ -23,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="paratype-predict", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--input", type=existing_file, help="input file (default: stdin)")
-    parser.add_argument("--output", type=Path, help="output JSONL file (default: stdout)")
+    parser.add_argument("--output", type=Path, help="output file (default: stdout)")
+    parser.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl", help="output format")
     parser.add_argument("--input-format", choices=["auto", "jsonl", "text"], default="auto")
     parser.add_argument("--articles", action="store_true", help="each input is a whole article")
     parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
@@ -51,20 +54,35 @@ def _run(args: argparse.Namespace) -> int:
             items = predict.read_items(source, args.input_format)
         if args.output:
             tmp = stack.enter_context(atomic_path(args.output))
-            sink = stack.enter_context(tmp.open("w", encoding="utf-8"))
+            sink = stack.enter_context(tmp.open("w", encoding="utf-8", newline=""))
         else:
             sink = sys.stdout
-        errors = 0
+        labels = list(model.model_config.get("labels", []))
+        writer = predict.WRITERS[args.format](sink, labels)
+        progress = stack.enter_context(
+            tqdm(desc="paragraphs", unit=" para", file=sys.stderr, disable=not _show_progress(args.input))
+        )
+        errors, per_article = 0, defaultdict(Counter)
         for batch in predict.batched(items, args.batch_size):
             for record in predict.label_batch(model, batch):
                 errors += "error" in record
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                per_article[record["id"]][record.get("label", "error")] += 1
+                writer.write(record)
+            progress.update(len(batch))
+        writer.close()
+    if args.articles:
+        print(predict.article_summary(per_article, [*labels, "error"]), file=sys.stderr)
     if errors:
         print(
             f"paratype-predict: {errors} input(s) could not be labelled (see their error records)",
             file=sys.stderr,
         )
     return 0
+
+
+def _show_progress(path: Path | None) -> bool:
+    """A bar for large inputs (over 1 MB), or whenever stderr is a terminal."""
+    return sys.stderr.isatty() or (path is not None and path.stat().st_size > 1_000_000)
 
 
 def main() -> None:
