@@ -1,6 +1,6 @@
 """Benchmark: building the full gold data set from the corpus (target: under 60 s on 2 cores).
 
-  PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/build_dataset.py
+PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/build_dataset.py
 """
 
 from __future__ import annotations

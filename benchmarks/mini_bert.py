@@ -1,0 +1,72 @@
+"""Benchmark of the in-house mini BERT: pretraining, fine-tuning on the gold set, CPU inference.
+
+  PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/mini_bert.py
+
+Pretraining time is read from the model folder (written by `paratype-pretrain`); fine-tuning
+and inference are timed here. On a machine with a GPU the same script times it there.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from paratype.config import compose, to_config
+from paratype.data import build_dataset
+from paratype.evaluate import evaluate
+from paratype.models import tfidf, transformer
+from paratype.pretrain import META_FILE
+
+
+def throughput(model, texts: list[str], batch: int) -> float:
+    """Paragraphs per second through predict_proba at a given batch size (after a warm-up)."""
+    model.predict_proba(texts[:batch])
+    model.cfg.eval_batch_size = batch
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        model.predict_proba(texts[i : i + batch])
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    cfg = to_config(compose(["data=corpus", "model=mini_bert"]))
+    meta = json.loads((Path(cfg.model.pretrained) / META_FILE).read_text())
+    data = build_dataset(cfg.data, cfg.paths)
+    started = time.perf_counter()
+    model = transformer.fit(cfg.model, data, seed=0)
+    fine_tune_s = time.perf_counter() - started
+    test = evaluate(model, data.splits["test"], "test", 0).metrics
+    baseline = evaluate(
+        tfidf.fit(to_config(compose(["data=corpus"])).model, data, seed=0), data.splits["test"], "test", 0
+    ).metrics
+    texts = list(data.splits["test"]["text"])
+    device = (
+        "GPU " + torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else f"CPU ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})"
+    )
+    stats = meta["stats"]
+    print(f"device: {device}\n")
+    print("| what | value |")
+    print("|---|---|")
+    print(f"| parameters | {stats['parameters'] / 1e6:.1f} M |")
+    print(
+        f"| pretraining | {stats['seconds'] / 60:.1f} min, {meta['config']['max_steps']} steps, "
+        f"{stats['tokens']:,} tokens ({stats['epochs']:.2f} epochs), final MLM loss {stats['final_loss']:.2f} |"
+    )
+    print(f"| fine-tuning on {len(data.splits['train'])} gold paragraphs | {fine_tune_s / 60:.1f} min |")
+    print(
+        f"| test macro-F1 (95% CI) | {test['test/macro_f1']:.3f} "
+        f"({test['test/macro_f1_ci_low']:.3f}–{test['test/macro_f1_ci_high']:.3f}) |"
+    )
+    print(f"| TF-IDF test macro-F1, same split | {baseline['test/macro_f1']:.3f} |")
+    print(f"| inference, batch 1 | {throughput(model, texts[:200], 1):.1f} paragraphs/s |")
+    print(f"| inference, batch 32 | {throughput(model, texts, 32):.1f} paragraphs/s |")
+
+
+if __name__ == "__main__":
+    main()
