@@ -56,7 +56,8 @@ def main() -> None:
     print(f"| parameters | {stats['parameters'] / 1e6:.1f} M |")
     print(
         f"| pretraining | {stats['seconds'] / 60:.1f} min, {meta['config']['max_steps']} steps, "
-        f"{stats['tokens']:,} tokens ({stats['epochs']:.2f} epochs), final MLM loss {stats['final_loss']:.2f} |"
+        f"{stats['tokens']:,} tokens ({stats['epochs']:.2f} epochs), "
+        f"final MLM loss {stats['final_loss']:.2f} |"
     )
     print(f"| fine-tuning on {len(data.splits['train'])} gold paragraphs | {fine_tune_s / 60:.1f} min |")
     print(
