@@ -71,7 +71,9 @@ def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
 
 def test_predict_streams_in_input_order_across_batches(trained):
     texts = [f"أعلنت الشرطة القبض على {n} مطلوبين في حي السلام" if n % 3 else "" for n in range(1, 12)]
-    stdin = "\n".join(json.dumps({"id": n, "text": t}, ensure_ascii=False) for n, t in enumerate(texts)).encode()
+    stdin = "\n".join(
+        json.dumps({"id": n, "text": t}, ensure_ascii=False) for n, t in enumerate(texts)
+    ).encode()
     proc = run_cli("paratype-predict", "--batch-size", "2", stdin=stdin, tmp=trained.tmp)
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert [r["id"] for r in out] == list(range(len(texts)))
@@ -81,9 +83,13 @@ def test_predict_streams_in_input_order_across_batches(trained):
 def test_predict_csv_and_table_formats_and_article_summary(trained, tmp_path):
     source = tmp_path / "article.txt"
     source.write_bytes(ARTICLE)
-    csv_out = run_cli("paratype-predict", "--articles", "--format", "csv", "--input", str(source), tmp=trained.tmp)
+    csv_out = run_cli(
+        "paratype-predict", "--articles", "--format", "csv", "--input", str(source), tmp=trained.tmp
+    )
     rows = csv_out.stdout.decode().splitlines()
     assert rows[0].startswith("id,paragraph,label,score_field_operation") and len(rows) == 9
     assert "article-1" in csv_out.stderr.decode() and "official_warning" in csv_out.stderr.decode()
-    table = run_cli("paratype-predict", "--format", "table", stdin="حذر الوزير من خطورة الوضع".encode(), tmp=trained.tmp)
+    table = run_cli(
+        "paratype-predict", "--format", "table", stdin="حذر الوزير من خطورة الوضع".encode(), tmp=trained.tmp
+    )
     assert table.stdout.decode().splitlines()[0].split()[:3] == ["id", "label", "conf"]
