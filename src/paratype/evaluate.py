@@ -78,7 +78,7 @@ def evaluation_from(
 ) -> Evaluation:
     gold = list(dataset["label"])
     pred = proba.argmax(axis=1)
-    ids = list(range(len(labels)))
+    label_ids = list(range(len(labels)))
     errors = [
         {
             "id": row["id"],
@@ -91,7 +91,9 @@ def evaluation_from(
         if g != p
     ]
     errors.sort(key=lambda e: -e["confidence"])
-    report = classification_report(gold, pred, labels=ids, target_names=labels, digits=3, zero_division=0)
+    report = classification_report(
+        gold, pred, labels=label_ids, target_names=labels, digits=3, zero_division=0
+    )
     metrics = score(split, gold, proba, labels)
     low, high = bootstrap_ci(gold, pred, len(labels))
     metrics |= {
@@ -102,7 +104,7 @@ def evaluation_from(
     return Evaluation(
         split,
         metrics,
-        confusion_matrix(gold, pred, labels=ids),
+        confusion_matrix(gold, pred, labels=label_ids),
         report,
         errors[:max_errors],
         list(dataset["id"]),

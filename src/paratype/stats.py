@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 N_BOOTSTRAP = 1000
 
 
 def macro_f1(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> float:
-    return float(f1_score(gold, pred, labels=list(range(n_labels)), average="macro", zero_division=0))
+    """Macro-F1 over all labels (0 for a label never predicted nor present), as scikit-learn's
+    `f1_score(average="macro", zero_division=0)`, fast enough for 1,000 bootstrap resamples."""
+    counts = np.bincount(gold * n_labels + pred, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+    true_pos = np.diag(counts).astype(float)
+    denominator = counts.sum(axis=0) + counts.sum(axis=1)
+    f1 = np.divide(2 * true_pos, denominator, out=np.zeros(n_labels), where=denominator > 0)
+    return float(f1.mean())
 
 
 def bootstrap_ci(
