@@ -103,7 +103,8 @@ def summary_table(result: TrainResult) -> str:
         lines.append(
             f"{s:<5} n={int(m[f'{s}/n']):<5} accuracy {m[f'{s}/accuracy']:.3f}   "
             f"macro-F1 {m[f'{s}/macro_f1']:.3f} "
-            f"(95% CI {m[f'{s}/macro_f1_ci_low']:.3f}-{m[f'{s}/macro_f1_ci_high']:.3f})   ECE {m[f'{s}/ece']:.3f}"
+            f"(95% CI {m[f'{s}/macro_f1_ci_low']:.3f}-{m[f'{s}/macro_f1_ci_high']:.3f})   "
+            f"ECE {m[f'{s}/ece']:.3f}"
         )
         lines.append(f"      {'label':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}")
         for name in labels:
