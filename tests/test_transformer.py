@@ -130,3 +130,21 @@ def test_train_with_arabert_offline_is_one_clear_line(tmp_path):
 def test_splits_feed_the_transformer_unchanged(fine_tuned):
     _tmp, _cfg, result = fine_tuned
     assert sum(len(result.data.splits[s]) for s in SPLITS) == 66
+
+
+def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
+    _tmp, _cfg, result = fine_tuned
+    mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
+    torch_model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
+    torch_model.cfg.onnx_int8 = True
+    quantised = transformer.TransformerModel(torch_model.model, torch_model.tokenizer, torch_model.labels,
+                                             torch_model.cfg, torch_model.preprocess,
+                                             transformer.export_onnx_int8(torch_model))
+    quantised.save(tmp_path / "q")
+    reloaded = transformer.load_model(tmp_path / "q")
+    assert reloaded.session is not None
+    texts = [t for split in result.data.splits.values() for t in split["text"]]
+    reference = torch_model.predict_proba(texts)
+    fast = reloaded.predict_proba(texts)
+    assert (reference.argmax(axis=1) == fast.argmax(axis=1)).mean() >= 0.95
+    np.testing.assert_allclose(fast.sum(axis=1), 1.0, rtol=1e-5)

@@ -164,6 +164,7 @@ class TransformerConfig:
     early_stopping_patience: int = 2  # epochs without a better dev macro-F1
     class_weighted_loss: bool = True
     hub_timeout: float = 5.0  # seconds to wait for the hub before failing with a clear message
+    onnx_int8: bool = False  # after fine-tuning, export to ONNX with int8 weights; serve with ONNX Runtime
 
     def __post_init__(self) -> None:
         _check(

@@ -30,7 +30,7 @@ MODEL_URI_TAG = "paratype.model_uri"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REQUIREMENTS = {
     "tfidf": ["scikit-learn", "skops", "pyarabic"],
-    "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic"],
+    "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic", "onnxruntime"],
     "label_model": ["snorkel", "pyarabic"],
 }
 
