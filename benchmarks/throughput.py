@@ -123,7 +123,18 @@ def main() -> None:
         from paratype.models import transformer
 
         mini = to_config(compose(["data=corpus", "model=mini_bert"])).model
-        models["paratype mini BERT (PyTorch)"] = Paratype(transformer.fit(mini, data, seed=0))
+        fitted = transformer.fit(mini, data, seed=0)
+        models["paratype mini BERT (PyTorch)"] = Paratype(fitted)
+        models["paratype mini BERT (ONNX int8)"] = Paratype(
+            transformer.TransformerModel(
+                fitted.model,
+                fitted.tokenizer,
+                fitted.labels,
+                fitted.cfg,
+                fitted.preprocess,
+                transformer.export_onnx_int8(fitted),
+            )
+        )
     print(
         f"trained {len(models)} models in {time.perf_counter() - started:.0f} s; "
         f"speed on {len(pool)} corpus paragraphs\n"
