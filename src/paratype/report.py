@@ -44,7 +44,9 @@ def load_runs(cfg: TrackingConfig, group: str) -> pd.DataFrame:
             f"run `paratype-train +experiment={group}` first"
         )
     runs = runs[runs["status"] == "FINISHED"].copy()
-    runs["model"] = runs[MODEL] + np.where(runs["tags.data"].str.contains("silver"), " + silver", "")
+    weights = runs.get("params.model.pretrained", pd.Series("", index=runs.index)).fillna("")
+    name = np.where(runs[MODEL] == "transformer", weights.map(lambda p: Path(p).name), runs[MODEL])
+    runs["model"] = name + np.where(runs["tags.data"].str.contains("silver"), " + silver", "")
     runs["train_size"] = runs["tags.train_size"].astype(int)
     return runs
 
