@@ -45,7 +45,8 @@ def load_runs(cfg: TrackingConfig, group: str) -> pd.DataFrame:
         )
     runs = runs[runs["status"] == "FINISHED"].copy()
     weights = runs.get("params.model.pretrained", pd.Series("", index=runs.index)).fillna("")
-    name = np.where(runs[MODEL] == "transformer", weights.map(lambda p: Path(p).name), runs[MODEL])
+    named = (runs[MODEL] == "transformer") & (weights != "")  # a transformer is known by its weights
+    name = np.where(named, weights.map(lambda p: Path(p).name), runs[MODEL])
     runs["model"] = name + np.where(runs["tags.data"].str.contains("silver"), " + silver", "")
     runs["train_size"] = runs["tags.train_size"].astype(int)
     return runs
