@@ -1,6 +1,9 @@
 """Benchmark of the in-house mini BERT: pretraining, fine-tuning on the gold set, CPU inference.
 
-  PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/mini_bert.py
+  PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/mini_bert.py [--run RUN_ID]
+
+With --run, the fine-tuned model and its fine-tuning time come from that MLflow run (e.g. one of
+`+experiment=compare`) instead of fine-tuning again here.
 
 Pretraining time is read from the model folder (written by `paratype-pretrain`); fine-tuning
 and inference are timed here. On a machine with a GPU the same script times it there.
@@ -8,6 +11,7 @@ and inference are timed here. On a machine with a GPU the same script times it t
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import time
@@ -32,13 +36,34 @@ def throughput(model, texts: list[str], batch: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def from_run(run_id: str, cfg) -> tuple[transformer.TransformerModel, float]:
+    """The fine-tuned weights and the training time an MLflow run logged."""
+    import tempfile
+
+    import mlflow
+
+    client = mlflow.MlflowClient(cfg.tracking.uri)
+    run = client.get_run(run_id)
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    folder = Path(tempfile.mkdtemp())
+    mlflow.artifacts.download_artifacts(run.data.tags["paratype.model_uri"], dst_path=str(folder))
+    weights = next(folder.rglob(transformer.META_FILE)).parent
+    return transformer.load_model(weights), run.data.metrics["train/seconds"]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", help="an MLflow run of model=mini_bert data=corpus to reuse")
+    args = parser.parse_args()
     cfg = to_config(compose(["data=corpus", "model=mini_bert"]))
     meta = json.loads((Path(cfg.model.pretrained) / META_FILE).read_text())
     data = build_dataset(cfg.data, cfg.paths)
-    started = time.perf_counter()
-    model = transformer.fit(cfg.model, data, seed=0)
-    fine_tune_s = time.perf_counter() - started
+    if args.run:
+        model, fine_tune_s = from_run(args.run, cfg)
+    else:
+        started = time.perf_counter()
+        model = transformer.fit(cfg.model, data, seed=0)
+        fine_tune_s = time.perf_counter() - started
     test = evaluate(model, data.splits["test"], "test", 0).metrics
     baseline = evaluate(
         tfidf.fit(to_config(compose(["data=corpus"])).model, data, seed=0), data.splits["test"], "test", 0
