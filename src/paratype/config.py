@@ -119,7 +119,7 @@ class TfidfConfig:
     word_ngram_max: int = 1  # longest word n-gram
     char_ngram_min: int = 2  # character n-grams catch Arabic clitics and inflection
     char_ngram_max: int = 5
-    use_char_ngrams: bool = True
+    use_char_ngrams: bool = False  # off by default: 4.5x slower for no F1 gain (benchmarks/README.md)
     hash_bits: int = 18  # 2**18 hashed features per n-gram kind: few collisions, a small model
     sublinear_tf: bool = True
     C: float = 4.0  # inverse regularisation of the logistic regression
