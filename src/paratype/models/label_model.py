@@ -38,7 +38,9 @@ class LabelModelClassifier:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save(str(directory / STATE_FILE))
-        (directory / META_FILE).write_text(json.dumps({"labels": self.labels, "lfs": [lf.name for lf in LFS]}))
+        (directory / META_FILE).write_text(
+            json.dumps({"labels": self.labels, "lfs": [lf.name for lf in LFS]})
+        )
 
     @classmethod
     def load(cls, directory: Path) -> LabelModelClassifier:

@@ -70,14 +70,18 @@ def resolve_pretrained(name: str, timeout: float) -> str:
         return snapshot_download(name, local_files_only=True, allow_patterns=patterns)
     except LocalEntryNotFoundError:
         pass
-    fix = (f"download it where the hub is reachable (`huggingface-cli download {name}`) and set "
-           "model.pretrained=/path/to/that/folder, or use model=mini_bert")
+    fix = (
+        f"download it where the hub is reachable (`huggingface-cli download {name}`) and set "
+        "model.pretrained=/path/to/that/folder, or use model=mini_bert"
+    )
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable(timeout):
         raise InputError(f"weights for {name} are not cached and the Hugging Face hub is unreachable; {fix}")
     try:
         return snapshot_download(name, allow_patterns=patterns)
     except Exception as err:  # the hub answered but refused: wrong name, gated model, …
-        raise InputError(f"cannot download {name} ({type(err).__name__}: {str(err).splitlines()[0]}); {fix}") from None
+        raise InputError(
+            f"cannot download {name} ({type(err).__name__}: {str(err).splitlines()[0]}); {fix}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- text
@@ -112,9 +116,22 @@ class TransformerModel:
 
     kind = "transformer"
 
-    def __init__(self, model, tokenizer, labels: list[str], cfg: TransformerConfig, preprocess: Preprocessor,
-                 onnx: bytes | None = None):
-        self.model, self.tokenizer, self.labels, self.cfg, self.preprocess = model, tokenizer, labels, cfg, preprocess
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        labels: list[str],
+        cfg: TransformerConfig,
+        preprocess: Preprocessor,
+        onnx: bytes | None = None,
+    ):
+        self.model, self.tokenizer, self.labels, self.cfg, self.preprocess = (
+            model,
+            tokenizer,
+            labels,
+            cfg,
+            preprocess,
+        )
         self.model.eval()
         self.onnx = onnx
         self.session = None
@@ -126,8 +143,11 @@ class TransformerModel:
     def encode(self, texts: Sequence[str], windows: bool) -> dict:
         """Tokenise; with `windows`, long texts become overlapping windows (see overflow map)."""
         return self.tokenizer(
-            [self.preprocess(t) for t in texts], truncation=True, max_length=self.cfg.max_length,
-            stride=self.cfg.window_stride if windows else 0, return_overflowing_tokens=windows,
+            [self.preprocess(t) for t in texts],
+            truncation=True,
+            max_length=self.cfg.max_length,
+            stride=self.cfg.window_stride if windows else 0,
+            return_overflowing_tokens=windows,
         )
 
     def truncated(self, texts: Sequence[str]) -> list[bool]:
@@ -158,7 +178,9 @@ class TransformerModel:
     def _logits(self, batch) -> np.ndarray:
         """PyTorch, or ONNX Runtime when the model carries its int8 export."""
         if self.session is not None:
-            return self.session.run(None, {k: batch[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask")})[0]
+            return self.session.run(
+                None, {k: batch[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask")}
+            )[0]
         device = next(self.model.parameters()).device
         return self.model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu().numpy()
 
@@ -173,10 +195,16 @@ class TransformerModel:
     @classmethod
     def load(cls, directory: Path) -> TransformerModel:
         meta = json.loads((directory / META_FILE).read_text())
-        cfg = TransformerConfig(**{**meta["config"], "normalization": NormalizationConfig(**meta["config"]["normalization"])})
+        cfg = TransformerConfig(
+            **{**meta["config"], "normalization": NormalizationConfig(**meta["config"]["normalization"])}
+        )
         model = AutoModelForSequenceClassification.from_pretrained(directory)
         tokenizer = AutoTokenizer.from_pretrained(directory)
-        onnx = (directory / ONNX_FILE).read_bytes() if cfg.onnx_int8 and (directory / ONNX_FILE).exists() else None
+        onnx = (
+            (directory / ONNX_FILE).read_bytes()
+            if cfg.onnx_int8 and (directory / ONNX_FILE).exists()
+            else None
+        )
         preprocess = Preprocessor(cfg.preprocessing, cfg.pretrained, cfg.normalization)
         return cls(model, tokenizer, meta["labels"], cfg, preprocess, onnx)
 
@@ -196,10 +224,18 @@ def export_onnx_int8(model: TransformerModel) -> bytes:
         warnings.simplefilter("ignore")  # the tracer's notes on Hugging Face's Python-side checks
         fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / ONNX_FILE
         torch.onnx.export(
-            model.model.cpu().eval(), (sample["input_ids"], sample["attention_mask"]), str(fp32),
-            input_names=["input_ids", "attention_mask"], output_names=["logits"], opset_version=17,
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "logits": {0: "batch"}}, dynamo=False,
+            model.model.cpu().eval(),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            opset_version=17,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "logits": {0: "batch"},
+            },
+            dynamo=False,
         )
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
         return int8.read_bytes()
@@ -228,8 +264,11 @@ class MlflowEpochCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         step = int(state.epoch or 0)
-        metrics = {f"epoch/{k.removeprefix('eval_')}": v for k, v in (logs or {}).items()
-                   if isinstance(v, (int, float)) and k not in ("epoch", "step")}
+        metrics = {
+            f"epoch/{k.removeprefix('eval_')}": v
+            for k, v in (logs or {}).items()
+            if isinstance(v, (int, float)) and k not in ("epoch", "step")
+        }
         if metrics and mlflow.active_run():
             mlflow.log_metrics(metrics, step=step)
 
@@ -259,7 +298,9 @@ def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
     import matplotlib.pyplot as plt
 
     texts = [t for split in data.splits.values() for t in split["text"]]
-    lengths = np.array([len(ids) for ids in model.tokenizer([model.preprocess(t) for t in texts])["input_ids"]])
+    lengths = np.array(
+        [len(ids) for ids in model.tokenizer([model.preprocess(t) for t in texts])["input_ids"]]
+    )
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.hist(lengths, bins=50)
     ax.axvline(model.cfg.max_length, color="red", label=f"max_length {model.cfg.max_length}")
@@ -269,11 +310,14 @@ def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
     fig.tight_layout()
     mlflow.log_figure(fig, "token_lengths.png")
     plt.close(fig)
-    mlflow.log_metrics({
-        "data/tokens_p50": float(np.percentile(lengths, 50)), "data/tokens_p95": float(np.percentile(lengths, 95)),
-        "data/tokens_max": float(lengths.max()),
-        "data/share_over_max_length": float((lengths > model.cfg.max_length).mean()),
-    })
+    mlflow.log_metrics(
+        {
+            "data/tokens_p50": float(np.percentile(lengths, 50)),
+            "data/tokens_p95": float(np.percentile(lengths, 95)),
+            "data/tokens_max": float(lengths.max()),
+            "data/share_over_max_length": float((lengths > model.cfg.max_length).mean()),
+        }
+    )
 
 
 def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
@@ -282,36 +326,63 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
     source = resolve_pretrained(cfg.pretrained, cfg.hub_timeout)
     labels = data.label_names
     network = AutoModelForSequenceClassification.from_pretrained(
-        source, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        source,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={name: i for i, name in enumerate(labels)},
     )
-    model = TransformerModel(network, AutoTokenizer.from_pretrained(source), labels, cfg,
-                             Preprocessor(cfg.preprocessing, cfg.pretrained, cfg.normalization))
+    model = TransformerModel(
+        network,
+        AutoTokenizer.from_pretrained(source),
+        labels,
+        cfg,
+        Preprocessor(cfg.preprocessing, cfg.pretrained, cfg.normalization),
+    )
     if mlflow.active_run():
         log_token_lengths(model, data)
     windows = cfg.long_text == "window"
     gpu = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
-            output_dir=tmp, num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
-            per_device_eval_batch_size=cfg.eval_batch_size, learning_rate=cfg.learning_rate,
-            weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup, lr_scheduler_type=cfg.lr_scheduler,
-            gradient_accumulation_steps=cfg.gradient_accumulation_steps, eval_strategy="epoch",
-            save_strategy="epoch", save_total_limit=1, save_only_model=True, load_best_model_at_end=True,
-            metric_for_best_model="macro_f1", greater_is_better=True, logging_strategy="epoch",
-            report_to="none", seed=seed, data_seed=seed, bf16=gpu and torch.cuda.is_bf16_supported(),
+            output_dir=tmp,
+            num_train_epochs=cfg.epochs,
+            per_device_train_batch_size=cfg.batch_size,
+            per_device_eval_batch_size=cfg.eval_batch_size,
+            learning_rate=cfg.learning_rate,
+            weight_decay=cfg.weight_decay,
+            warmup_steps=cfg.warmup,
+            lr_scheduler_type=cfg.lr_scheduler,
+            gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            logging_strategy="epoch",
+            report_to="none",
+            seed=seed,
+            data_seed=seed,
+            bf16=gpu and torch.cuda.is_bf16_supported(),
             use_cpu=not gpu,
         )
         trainer = WeightedLossTrainer(
-            model=network, args=args, train_dataset=_windows_dataset(model, data.splits["train"], windows),
+            model=network,
+            args=args,
+            train_dataset=_windows_dataset(model, data.splits["train"], windows),
             eval_dataset=_windows_dataset(model, data.splits["dev"], windows=False),
-            data_collator=DataCollatorWithPadding(model.tokenizer), compute_metrics=_macro_f1,
+            data_collator=DataCollatorWithPadding(model.tokenizer),
+            compute_metrics=_macro_f1,
             callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience), MlflowEpochCallback()],
-            class_weights=class_weights(data.splits["train"]["label"], len(labels)) if cfg.class_weighted_loss else None,
+            class_weights=class_weights(data.splits["train"]["label"], len(labels))
+            if cfg.class_weighted_loss
+            else None,
         )
         trainer.train()
     model.model = trainer.model.eval()
     if cfg.onnx_int8:
-        return TransformerModel(model.model.cpu(), model.tokenizer, labels, cfg, model.preprocess,
-                                export_onnx_int8(model))
+        return TransformerModel(
+            model.model.cpu(), model.tokenizer, labels, cfg, model.preprocess, export_onnx_int8(model)
+        )
     return model
