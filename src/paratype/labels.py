@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from paratype.errors import InputError
+from paratype.io import atomic_write_text
 from paratype.segment import Paragraph, split_paragraph_id
 
 LABELS: tuple[str, ...] = ("field_operation", "official_warning", "expert_assessment", "other")
@@ -66,8 +67,6 @@ def read_annotations(path: Path) -> list[Annotation]:
 
 
 def write_annotations(path: Path, records: Iterable[Annotation]) -> None:
-    from paratype.io import atomic_write_text
-
     text = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records)
     atomic_write_text(path, text)
 

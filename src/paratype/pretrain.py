@@ -35,6 +35,7 @@ from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
 from paratype.data import segment_articles
+from paratype.models.transformer import runtime_arguments
 from paratype.splits import evaluation_articles
 from paratype.text import NormalizationConfig, deobfuscate, normalize
 
@@ -149,10 +150,7 @@ def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path) -> dict:
         lr_scheduler_type="linear",
         logging_steps=cfg.logging_steps,
         save_strategy="no",
-        report_to="none",
-        seed=cfg.seed,
-        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
-        use_cpu=not torch.cuda.is_available(),
+        **runtime_arguments(cfg.seed),
     )
     losses = MlflowLossCallback()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability)

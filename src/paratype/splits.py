@@ -18,6 +18,7 @@ from datasketch import MinHash, MinHashLSH
 
 from paratype.config import SplitConfig
 from paratype.errors import InputError
+from paratype.io import atomic_write_text
 from paratype.segment import split_paragraph_id
 from paratype.text import NormalizationConfig, normalize
 
@@ -132,8 +133,6 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[
 
 
 def write_split_file(path: Path, split_of: dict[str, str]) -> None:
-    from paratype.io import atomic_write_text
-
     lines = (json.dumps({"id": pid, "split": split}) for pid, split in sorted(split_of.items()))
     atomic_write_text(path, "\n".join(lines) + "\n")
 

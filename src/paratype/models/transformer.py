@@ -150,10 +150,13 @@ class TransformerModel:
             return_overflowing_tokens=windows,
         )
 
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Length in tokens of each preprocessed text, before any cut."""
+        return [len(ids) for ids in self.tokenizer([self.preprocess(t) for t in texts])["input_ids"]]
+
     def truncated(self, texts: Sequence[str]) -> list[bool]:
         """Which texts are longer than max_length tokens (cut in `truncate` mode)."""
-        lengths = self.tokenizer([self.preprocess(t) for t in texts], truncation=False)["input_ids"]
-        return [len(ids) > self.cfg.max_length for ids in lengths]
+        return [n > self.cfg.max_length for n in self.token_lengths(texts)]
 
     def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
         """Per-text flags for the output: `truncated` when long texts are cut."""
@@ -273,6 +276,18 @@ class MlflowEpochCallback(TrainerCallback):
             mlflow.log_metrics(metrics, step=step)
 
 
+def runtime_arguments(seed: int) -> dict:
+    """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
+    bf16 on a GPU that supports it, the CPU otherwise."""
+    gpu = torch.cuda.is_available()
+    return {
+        "report_to": "none",
+        "seed": seed,
+        "bf16": gpu and torch.cuda.is_bf16_supported(),
+        "use_cpu": not gpu,
+    }
+
+
 def class_weights(labels: Sequence[int], n: int) -> torch.Tensor:
     """Inverse-frequency weights, as scikit-learn's class_weight='balanced'."""
     counts = np.bincount(np.asarray(labels), minlength=n).astype(float)
@@ -298,9 +313,7 @@ def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
     import matplotlib.pyplot as plt
 
     texts = [t for split in data.splits.values() for t in split["text"]]
-    lengths = np.array(
-        [len(ids) for ids in model.tokenizer([model.preprocess(t) for t in texts])["input_ids"]]
-    )
+    lengths = np.array(model.token_lengths(texts))
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.hist(lengths, bins=50)
     ax.axvline(model.cfg.max_length, color="red", label=f"max_length {model.cfg.max_length}")
@@ -341,7 +354,6 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
     if mlflow.active_run():
         log_token_lengths(model, data)
     windows = cfg.long_text == "window"
-    gpu = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=tmp,
@@ -361,11 +373,8 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
             metric_for_best_model="macro_f1",
             greater_is_better=True,
             logging_strategy="epoch",
-            report_to="none",
-            seed=seed,
             data_seed=seed,
-            bf16=gpu and torch.cuda.is_bf16_supported(),
-            use_cpu=not gpu,
+            **runtime_arguments(seed),
         )
         trainer = WeightedLossTrainer(
             model=network,
