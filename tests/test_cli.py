@@ -5,6 +5,7 @@ import json
 from conftest import run_cli, tracking_overrides
 
 from paratype.config import PROJECT_ROOT
+from paratype.serving import MAX_CHARS
 
 ARTICLE = (PROJECT_ROOT / "seeds" / "004_0188e2f89b34f350.txt").read_bytes()
 
@@ -48,6 +49,16 @@ def test_predict_paragraphs_in_order_with_error_records(trained):
     assert out[0]["label"] in out[0]["scores"] and abs(sum(out[0]["scores"].values()) - 1) < 1e-3
     assert [("error" in r) for r in out] == [False, False, True, True, True, True]
     assert "invalid JSON" in out[2]["error"] and "UTF-8" in out[5]["error"]
+    assert [r.get("truncated") for r in out[:2]] == [False, False]
+
+
+def test_predict_cuts_an_over_long_paragraph_and_flags_it(trained):
+    long_text = "أعلنت الشرطة القبض على خلية إرهابية في الرياض " * (MAX_CHARS // 40)
+    lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate([long_text, "حذر الوزير من خطورة الوضع"])]
+    proc = run_cli("paratype-predict", stdin="\n".join(lines).encode(), tmp=trained.tmp)
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [r["truncated"] for r in out] == [True, False]
+    assert all("label" in r for r in out)
 
 
 def test_predict_whole_articles_to_a_file(trained, tmp_path):

@@ -22,6 +22,11 @@ from paratype.errors import InputError
 from paratype.segment import SegmentationConfig, segment_article
 from paratype.text import has_arabic
 
+# A line this long is not one paragraph (nor one article): it becomes an error record, and is
+# skipped without being held in memory, so one bad line cannot exhaust the machine.
+MAX_LINE_BYTES = 8 * 2**20
+TOO_LONG = f"line longer than {MAX_LINE_BYTES // 2**20} MiB; give one paragraph (or article) per line"
+
 
 @dataclass
 class Item:
@@ -61,12 +66,26 @@ def _check(item: Item) -> Item:
     return item
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The input's lines, each read with bounded memory; None for one over MAX_LINE_BYTES."""
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield raw
+            continue
+        while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass  # skip the rest of the over-long line without holding it
+        yield None
+
+
 def read_items(stream: BinaryIO, input_format: str) -> Iterator[Item]:
     """Parse input lines lazily; `input_format` is jsonl, text or auto (sniffed from line 1)."""
     jsonl = None if input_format == "auto" else input_format == "jsonl"
     seen_any = False
-    for line, raw in enumerate(stream, start=1):
+    for line, raw in enumerate(_lines(stream), start=1):
         seen_any = True
+        if raw is None:
+            yield Item(line, line, error=TOO_LONG)
+            continue
         text, error = _decode(raw, line)
         if jsonl is None:
             jsonl = text is not None and text.lstrip().startswith("{")

@@ -97,6 +97,7 @@ def log_model(model, segmentation: dict[str, Any], example: list[str]) -> str:
         example_out = pd.DataFrame(
             {"label": model.labels[:1] * len(example)}
             | {f"score_{name}": [0.0] * len(example) for name in model.labels}
+            | {"truncated": [False] * len(example)}
             | model.extra_outputs(example)
         )
         info = mlflow.pyfunc.log_model(

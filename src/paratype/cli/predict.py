@@ -66,7 +66,8 @@ def _run(args: argparse.Namespace) -> int:
         for batch in predict.batched(items, args.batch_size):
             for record in predict.label_batch(model, batch):
                 errors += "error" in record
-                per_article[record["id"]][record.get("label", "error")] += 1
+                if args.articles:  # counts per article, kept only when asked: memory stays constant
+                    per_article[record["id"]][record.get("label", "error")] += 1
                 writer.write(record)
             progress.update(len(batch))
         writer.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import skops.io as sio
@@ -18,8 +19,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from paratype.config import TfidfConfig
-from paratype.data import SplitData
 from paratype.text import NormalizationConfig, deobfuscate, normalize
+
+if TYPE_CHECKING:  # only for type hints: serving a TF-IDF model needs no `datasets`
+    from paratype.data import SplitData
 
 FILE = "model.skops"
 

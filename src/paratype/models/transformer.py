@@ -217,30 +217,53 @@ def load_model(directory: Path) -> TransformerModel:
 
 
 def export_onnx_int8(model: TransformerModel) -> bytes:
-    """The fine-tuned network as ONNX with dynamically quantised int8 weights (ONNX Runtime)."""
+    """The fine-tuned network as ONNX with dynamically quantised int8 weights (ONNX Runtime).
+
+    Exported with eager attention, whose graph ONNX Runtime's BERT optimiser recognises and fuses
+    (attention, embeddings + layer norm, GELU) before per-channel quantisation: measured on the
+    mini BERT, 2.3x the PyTorch CPU throughput at batch 64 against 1.9x for plain quantisation,
+    and per-channel scales keep test macro-F1 within 0.003 of PyTorch (benchmarks/README.md).
+    """
     import warnings
 
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
 
+    network, config = model.model.cpu().eval(), model.model.config
     sample = model.tokenizer(["نص", "نص أطول قليلا"], padding=True, return_tensors="pt")
+    attention = config._attn_implementation
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Hugging Face's Python-side checks
-        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / ONNX_FILE
-        torch.onnx.export(
-            model.model.cpu().eval(),
-            (sample["input_ids"], sample["attention_mask"]),
-            str(fp32),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            opset_version=17,
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "logits": {0: "batch"},
-            },
-            dynamo=False,
+        fp32, fused, int8 = (Path(tmp) / name for name in ("model.onnx", "fused.onnx", ONNX_FILE))
+        network.set_attn_implementation("eager")
+        try:
+            torch.onnx.export(
+                network,
+                (sample["input_ids"], sample["attention_mask"]),
+                str(fp32),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["logits"],
+                opset_version=17,
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "logits": {0: "batch"},
+                },
+                dynamo=False,
+            )
+        finally:
+            network.set_attn_implementation(attention)
+        optimizer.optimize_model(
+            str(fp32), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+        ).save_model_to_file(str(fused))
+        quantize_dynamic(
+            str(fused),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops lack type info
         )
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
         return int8.read_bytes()
 
 
