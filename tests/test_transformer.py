@@ -137,6 +137,7 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
     mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
     torch_model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
     torch_model.cfg.onnx_int8 = True
+    attention = torch_model.model.config._attn_implementation
     quantised = transformer.TransformerModel(
         torch_model.model,
         torch_model.tokenizer,
@@ -145,6 +146,7 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
         torch_model.preprocess,
         transformer.export_onnx_int8(torch_model),
     )
+    assert torch_model.model.config._attn_implementation == attention  # exported eager, then restored
     quantised.save(tmp_path / "q")
     reloaded = transformer.load_model(tmp_path / "q")
     assert reloaded.session is not None
