@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+from common import paragraphs_per_second
 
 from paratype.config import compose, to_config
 from paratype.data import build_dataset
@@ -27,13 +28,9 @@ from paratype.pretrain import META_FILE
 
 
 def throughput(model, texts: list[str], batch: int) -> float:
-    """Paragraphs per second through predict_proba at a given batch size (after a warm-up)."""
-    model.predict_proba(texts[:batch])
+    """Paragraphs per second through predict_proba, the network fed `batch` at a time."""
     model.cfg.eval_batch_size = batch
-    started = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        model.predict_proba(texts[i : i + batch])
-    return len(texts) / (time.perf_counter() - started)
+    return paragraphs_per_second(model.predict_proba, texts, batch)
 
 
 def from_run(run_id: str, cfg) -> tuple[transformer.TransformerModel, float]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import psutil
-from pool import corpus_paragraphs
+from common import corpus_paragraphs
 
 from paratype.config import compose, to_config
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from pool import corpus_paragraphs
+from common import corpus_paragraphs, paragraphs_per_second
 
 from paratype.text import deobfuscate
 
@@ -186,14 +186,6 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower())
 
 
-def _speed(model, texts: list[str], batch: int) -> float:
-    model.predict(texts[:batch])
-    started = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        model.predict(texts[i : i + batch])
-    return len(texts) / (time.perf_counter() - started)
-
-
 def _memory_mb(field: str) -> float:
     """VmRSS (now) or VmHWM (peak) of this process. Not getrusage: its ru_maxrss survives exec,
     so a worker would report the size of the parent it was forked from."""
@@ -218,8 +210,8 @@ def serve_worker(name: str, workdir: Path) -> dict:
     predicted = model.predict(inputs["test_text"])
     return {
         "f1": f1_score(inputs["test_label"], predicted, average="macro"),
-        "batch_1": _speed(model, inputs["pool"][:N_BATCH_ONE], 1),
-        "batch_64": _speed(model, inputs["pool"], 64),
+        "batch_1": paragraphs_per_second(model.predict, inputs["pool"][:N_BATCH_ONE], 1),
+        "batch_64": paragraphs_per_second(model.predict, inputs["pool"], 64),
         "loaded_mb": loaded_mb,
         "peak_mb": _memory_mb("VmHWM"),
     }
