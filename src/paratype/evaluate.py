@@ -79,16 +79,16 @@ def evaluation_from(
     gold = list(dataset["label"])
     pred = proba.argmax(axis=1)
     label_ids = list(range(len(labels)))
+    ids, texts = list(dataset["id"]), list(dataset["text"])
     errors = [
         {
-            "id": row["id"],
-            "gold": labels[g],
-            "predicted": labels[p],
-            "confidence": round(float(proba[k, p]), 3),
-            "text": row["text"],
+            "id": ids[k],
+            "gold": labels[gold[k]],
+            "predicted": labels[pred[k]],
+            "confidence": round(float(proba[k, pred[k]]), 3),
+            "text": texts[k],
         }
-        for k, (row, g, p) in enumerate(zip(dataset, gold, pred, strict=True))
-        if g != p
+        for k in np.flatnonzero(pred != np.asarray(gold)).tolist()
     ]
     errors.sort(key=lambda e: -e["confidence"])
     report = classification_report(
@@ -107,7 +107,7 @@ def evaluation_from(
         confusion_matrix(gold, pred, labels=label_ids),
         report,
         errors[:max_errors],
-        list(dataset["id"]),
+        ids,
         gold,
         proba,
     )

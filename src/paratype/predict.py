@@ -39,7 +39,7 @@ class Item:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _decode(raw: bytes, line: int) -> tuple[str | None, str | None]:
+def _decode(raw: bytes) -> tuple[str | None, str | None]:
     try:
         return raw.decode("utf-8").rstrip("\r\n"), None
     except UnicodeDecodeError as err:
@@ -86,7 +86,7 @@ def read_items(stream: BinaryIO, input_format: str) -> Iterator[Item]:
         if raw is None:
             yield Item(line, line, error=TOO_LONG)
             continue
-        text, error = _decode(raw, line)
+        text, error = _decode(raw)
         if jsonl is None:
             jsonl = text is not None and text.lstrip().startswith("{")
         yield _check(Item(line, line, error=error) if error else _parse(text, line, jsonl))
@@ -100,7 +100,7 @@ def read_articles(stream: BinaryIO, input_format: str, segmentation: Segmentatio
         raw = stream.read()
         if not raw.strip():
             raise InputError("the input is empty; give an article as text or JSONL records")
-        text, error = _decode(raw, 1)
+        text, error = _decode(raw)
         records: Iterable[Item] = [Item(1, "article-1", text or "", error=error)]
     else:
         records = read_items(stream, "jsonl")
@@ -153,16 +153,13 @@ def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
 
 
 class Writer:
-    """Streams records in one output format; `close` writes what needs the whole input."""
+    """Streams records in one output format, one at a time."""
 
     def __init__(self, sink: TextIO, labels: list[str]):
-        self.sink, self.labels = sink, labels
+        self.sink = sink
 
     def write(self, record: dict[str, Any]) -> None:
         self.sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        pass
 
 
 class CsvWriter(Writer):

@@ -168,7 +168,7 @@ def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path) -> dict:
     }
     _save(model, tokenizer, cfg, stats, work_dir)
     if losses.curve and mlflow.active_run():
-        mlflow.log_figure(loss_figure(losses.curve), "pretrain_loss.png")
+        tracking.log_figure(loss_figure(losses.curve), "pretrain_loss.png")
     return stats
 
 

@@ -18,6 +18,7 @@ from mlflow.exceptions import MlflowException
 from paratype.config import TrackingConfig
 from paratype.errors import InputError
 from paratype.stats import paired_bootstrap
+from paratype.tracking import MODEL_URI_TAG
 
 REGISTERED_MODEL = "paratype"
 ALIAS = "champion"
@@ -43,6 +44,16 @@ def test_hash(predictions: dict) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
 
 
+def compare(a: dict, b: dict) -> dict[str, float] | None:
+    """Paired bootstrap of macro-F1, A − B, on the same frozen test paragraphs; None when the
+    two runs were tested on different paragraphs."""
+    if test_hash(a) != test_hash(b):
+        return None
+    return paired_bootstrap(
+        a["gold"], np.argmax(a["proba"], axis=1), np.argmax(b["proba"], axis=1), len(a["labels"])
+    )
+
+
 def champion_uri() -> str:
     return f"models:/{REGISTERED_MODEL}@{ALIAS}"
 
@@ -54,8 +65,8 @@ def current_champion(client: mlflow.MlflowClient):
         return None
 
 
-def _crown(client: mlflow.MlflowClient, run, predictions: dict) -> None:
-    version = mlflow.register_model(run.data.tags["paratype.model_uri"], REGISTERED_MODEL)
+def _crown(client: mlflow.MlflowClient, run_id: str, predictions: dict) -> None:
+    version = mlflow.register_model(client.get_run(run_id).data.tags[MODEL_URI_TAG], REGISTERED_MODEL)
     client.set_model_version_tag(REGISTERED_MODEL, version.version, "test_hash", test_hash(predictions))
     client.set_registered_model_alias(REGISTERED_MODEL, ALIAS, version.version)
 
@@ -64,27 +75,20 @@ def promote(run_id: str, cfg: TrackingConfig) -> Decision:
     """Register `run_id`'s model as champion if it beats the holder beyond the interval."""
     mlflow.set_tracking_uri(cfg.uri)
     client = mlflow.MlflowClient(cfg.uri)
-    run = client.get_run(run_id)
     candidate = test_predictions(client, run_id)
     holder = current_champion(client)
     if holder is None:
-        _crown(client, run, candidate)
+        _crown(client, run_id, candidate)
         return Decision(True, "no champion yet", run_id)
     if holder.run_id == run_id:
         return Decision(False, "already the champion", run_id)
-    incumbent = test_predictions(client, holder.run_id)
-    if test_hash(incumbent) != test_hash(candidate):
+    comparison = compare(candidate, test_predictions(client, holder.run_id))
+    if comparison is None:
         raise InputError(
             f"run {run_id} was tested on other paragraphs than the champion (run "
             f"{holder.run_id}); compare runs of the same frozen split"
         )
-    comparison = paired_bootstrap(
-        candidate["gold"],
-        np.argmax(candidate["proba"], axis=1),
-        np.argmax(incumbent["proba"], axis=1),
-        len(candidate["labels"]),
-    )
     if comparison["ci_low"] > 0:
-        _crown(client, run, candidate)
+        _crown(client, run_id, candidate)
         return Decision(True, "wins beyond the 95% interval", run_id, comparison)
     return Decision(False, "not better beyond the 95% interval; the champion stays", run_id, comparison)

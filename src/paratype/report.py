@@ -22,8 +22,7 @@ import pandas as pd
 from paratype.config import TrackingConfig
 from paratype.errors import InputError
 from paratype.labels import LABELS
-from paratype.registry import test_hash, test_predictions
-from paratype.stats import paired_bootstrap
+from paratype.registry import compare, test_predictions
 
 MODEL = "tags.model_kind"
 
@@ -56,9 +55,13 @@ def _m(name: str) -> str:
     return f"metrics.{name}"
 
 
-def summary(runs: pd.DataFrame) -> pd.DataFrame:
+def at_full_size(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each model's runs at its largest training size (a learning curve's last point)."""
+    return runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+
+
+def summary(full: pd.DataFrame) -> pd.DataFrame:
     """One row per model: test macro-F1 mean ± std over seeds, its bootstrap interval, cost."""
-    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
     rows = []
     for model, g in full.groupby("model"):
         f1 = g[_m("test/macro_f1")]
@@ -79,8 +82,7 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _per_class(runs: pd.DataFrame) -> pd.DataFrame:
-    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+def _per_class(full: pd.DataFrame) -> pd.DataFrame:
     return (
         full.groupby("model")[[_m(f"test/f1/{label}") for label in LABELS]]
         .mean()
@@ -95,8 +97,7 @@ def _save(fig, path: Path) -> str:
     return path.name
 
 
-def plot_macro_f1(runs: pd.DataFrame, out: Path) -> str:
-    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+def plot_macro_f1(full: pd.DataFrame, out: Path) -> str:
     stats = full.groupby("model")[_m("test/macro_f1")].agg(["mean", "std"]).fillna(0)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar(stats.index, stats["mean"], yerr=stats["std"], capsize=6, color="#4C72B0")
@@ -129,9 +130,8 @@ def plot_learning_curve(runs: pd.DataFrame, out: Path) -> str | None:
     return _save(fig, out / "learning_curve.png")
 
 
-def best_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Each model's run with the best dev macro-F1 (at the largest training size)."""
-    full = runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
+def best_runs(full: pd.DataFrame) -> pd.DataFrame:
+    """Each model's run with the best dev macro-F1 (give it the runs at full size)."""
     return full.sort_values(_m("dev/macro_f1"), ascending=False).groupby("model").head(1).sort_values("model")
 
 
@@ -158,14 +158,9 @@ def paired_tests(cfg: TrackingConfig, best: pd.DataFrame) -> pd.DataFrame:
     models = list(preds)
     for i, a in enumerate(models):
         for b in models[i + 1 :]:
-            if test_hash(preds[a]) != test_hash(preds[b]):
+            result = compare(preds[a], preds[b])
+            if result is None:
                 continue
-            result = paired_bootstrap(
-                preds[a]["gold"],
-                np.argmax(preds[a]["proba"], axis=1),
-                np.argmax(preds[b]["proba"], axis=1),
-                len(LABELS),
-            )
             rows.append(
                 {
                     "A": a,
@@ -184,10 +179,11 @@ def write_report(cfg: TrackingConfig, group: str, out_root: Path) -> Path:
     out = out_root / group
     out.mkdir(parents=True, exist_ok=True)
     notes = (out / "NOTES.md").read_text() if (out / "NOTES.md").exists() else ""
-    best = best_runs(runs)
-    table = summary(runs)
-    per_class = _per_class(runs)
-    images = [plot_macro_f1(runs, out), plot_per_class(per_class, out)]
+    full = at_full_size(runs)
+    best = best_runs(full)
+    table = summary(full)
+    per_class = _per_class(full)
+    images = [plot_macro_f1(full, out), plot_per_class(per_class, out)]
     curve = plot_learning_curve(runs, out)
     tests = paired_tests(cfg, best)
     lines = [

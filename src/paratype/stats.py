@@ -24,9 +24,7 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of macro-F1 over resampled paragraphs."""
     gold, pred = np.asarray(gold), np.asarray(pred)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(gold), size=(N_BOOTSTRAP, len(gold)))
-    scores = [macro_f1(gold[d], pred[d], n_labels) for d in draws]
+    scores = [macro_f1(gold[d], pred[d], n_labels) for d in _resamples(len(gold), seed)]
     tail = (1 - level) / 2 * 100
     return float(np.percentile(scores, tail)), float(np.percentile(scores, 100 - tail))
 
@@ -37,9 +35,12 @@ def paired_bootstrap(
     """Macro-F1 difference A - B on the same paragraphs, its 95% interval, and a two-sided p-value
     (the share of resamples where the difference changes sign, doubled)."""
     gold, a, b = np.asarray(gold), np.asarray(pred_a), np.asarray(pred_b)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(gold), size=(N_BOOTSTRAP, len(gold)))
-    diffs = np.array([macro_f1(gold[d], a[d], n_labels) - macro_f1(gold[d], b[d], n_labels) for d in draws])
+    diffs = np.array(
+        [
+            macro_f1(gold[d], a[d], n_labels) - macro_f1(gold[d], b[d], n_labels)
+            for d in _resamples(len(gold), seed)
+        ]
+    )
     observed = macro_f1(gold, a, n_labels) - macro_f1(gold, b, n_labels)
     p = 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())
     return {
@@ -50,12 +51,22 @@ def paired_bootstrap(
     }
 
 
-def expected_calibration_error(gold: Sequence[int], proba: np.ndarray, bins: int = 10) -> float:
-    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+def _resamples(n: int, seed: int) -> np.ndarray:
+    """N_BOOTSTRAP draws of n indices with replacement."""
+    return np.random.default_rng(seed).integers(0, n, size=(N_BOOTSTRAP, n))
+
+
+def _confidence_bins(gold: Sequence[int], proba: np.ndarray, bins: int):
+    """Top-class confidence, whether it was right, the bin edges, and each row's bin."""
     confidence = proba.max(axis=1)
     correct = proba.argmax(axis=1) == np.asarray(gold)
     edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return confidence, correct, edges, np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+
+
+def expected_calibration_error(gold: Sequence[int], proba: np.ndarray, bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    confidence, correct, _edges, which = _confidence_bins(gold, proba, bins)
     return float(
         sum(
             (which == k).mean() * abs(correct[which == k].mean() - confidence[which == k].mean())
@@ -71,10 +82,7 @@ def reliability_figure(gold: Sequence[int], proba: np.ndarray, title: str, bins:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == np.asarray(gold)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    _confidence, correct, edges, which = _confidence_bins(gold, proba, bins)
     centres = [(edges[k] + edges[k + 1]) / 2 for k in range(bins) if (which == k).any()]
     accuracy = [correct[which == k].mean() for k in range(bins) if (which == k).any()]
     fig, ax = plt.subplots(figsize=(4.5, 4.5))

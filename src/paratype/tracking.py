@@ -69,6 +69,15 @@ def git_state() -> dict[str, str]:
         return {}
 
 
+def log_figure(fig, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run and close it: MLflow leaves it open, and a
+    multirun process would pile up every run's figures."""
+    import matplotlib.pyplot as plt
+
+    mlflow.log_figure(fig, artifact_file)
+    plt.close(fig)
+
+
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """Nested config -> {"model.C": "4.0", ...}, values cut to MLflow's parameter limit."""
     flat: dict[str, str] = {}

@@ -37,10 +37,10 @@ class TrainResult:
 def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
     mlflow.log_metrics(result.metrics)
     name = result.split
-    mlflow.log_figure(confusion_figure(result, labels), f"{name}/confusion_matrix.png")
+    tracking.log_figure(confusion_figure(result, labels), f"{name}/confusion_matrix.png")
     mlflow.log_text(confusion_table(result, labels), f"{name}/confusion_matrix.md")
     mlflow.log_text(result.report, f"{name}/classification_report.txt")
-    mlflow.log_figure(
+    tracking.log_figure(
         reliability_figure(result.gold, result.proba, f"{name}: ECE {result.metrics[f'{name}/ece']:.3f}"),
         f"{name}/reliability.png",
     )

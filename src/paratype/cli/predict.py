@@ -70,7 +70,6 @@ def _run(args: argparse.Namespace) -> int:
                     per_article[record["id"]][record.get("label", "error")] += 1
                 writer.write(record)
             progress.update(len(batch))
-        writer.close()
     if args.articles:
         print(predict.article_summary(per_article, [*labels, "error"]), file=sys.stderr)
     if errors:

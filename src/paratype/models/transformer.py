@@ -33,6 +33,7 @@ from transformers import (
     set_seed,
 )
 
+from paratype import tracking
 from paratype.config import TransformerConfig
 from paratype.data import SplitData
 from paratype.errors import InputError
@@ -344,8 +345,7 @@ def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
     ax.set_ylabel("paragraphs")
     ax.legend()
     fig.tight_layout()
-    mlflow.log_figure(fig, "token_lengths.png")
-    plt.close(fig)
+    tracking.log_figure(fig, "token_lengths.png")
     mlflow.log_metrics(
         {
             "data/tokens_p50": float(np.percentile(lengths, 50)),
