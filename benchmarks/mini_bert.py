@@ -25,6 +25,7 @@ from paratype.data import build_dataset
 from paratype.evaluate import evaluate
 from paratype.models import tfidf, transformer
 from paratype.pretrain import META_FILE
+from paratype.tracking import MODEL_URI_TAG
 
 
 def throughput(model, texts: list[str], batch: int) -> float:
@@ -43,7 +44,7 @@ def from_run(run_id: str, cfg) -> tuple[transformer.TransformerModel, float]:
     run = client.get_run(run_id)
     mlflow.set_tracking_uri(cfg.tracking.uri)
     folder = Path(tempfile.mkdtemp())
-    mlflow.artifacts.download_artifacts(run.data.tags["paratype.model_uri"], dst_path=str(folder))
+    mlflow.artifacts.download_artifacts(run.data.tags[MODEL_URI_TAG], dst_path=str(folder))
     weights = next(folder.rglob(transformer.META_FILE)).parent
     return transformer.load_model(weights), run.data.metrics["train/seconds"]
 

@@ -96,12 +96,7 @@ def _fit_mini_bert(folder: Path) -> None:
 def _fit_onnx(folder: Path) -> None:
     from paratype.models import transformer
 
-    model = transformer.load_model(folder.parent / _slug(MINI_BERT))
-    model.cfg.onnx_int8 = True
-    onnx = transformer.export_onnx_int8(model)
-    transformer.TransformerModel(
-        model.model, model.tokenizer, model.labels, model.cfg, model.preprocess, onnx
-    ).save(folder)
+    transformer.quantized(transformer.load_model(folder.parent / _slug(MINI_BERT))).save(folder)
 
 
 class _FastText:

@@ -136,16 +136,8 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
     _tmp, _cfg, result = fine_tuned
     mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
     torch_model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
-    torch_model.cfg.onnx_int8 = True
     attention = torch_model.model.config._attn_implementation
-    quantised = transformer.TransformerModel(
-        torch_model.model,
-        torch_model.tokenizer,
-        torch_model.labels,
-        torch_model.cfg,
-        torch_model.preprocess,
-        transformer.export_onnx_int8(torch_model),
-    )
+    quantised = transformer.quantized(torch_model)
     assert torch_model.model.config._attn_implementation == attention  # exported eager, then restored
     quantised.save(tmp_path / "q")
     reloaded = transformer.load_model(tmp_path / "q")

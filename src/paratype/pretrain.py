@@ -35,9 +35,9 @@ from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
 from paratype.data import segment_articles
-from paratype.models.transformer import runtime_arguments
+from paratype.models.transformer_training import runtime_arguments
 from paratype.splits import evaluation_articles
-from paratype.text import NormalizationConfig, deobfuscate, normalize
+from paratype.text import NormalizationConfig, clean_and_normalize
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 META_FILE = "paratype_pretrain.json"
@@ -45,7 +45,7 @@ META_FILE = "paratype_pretrain.json"
 
 def prepare_text(texts: Iterable[str], cfg: NormalizationConfig) -> list[str]:
     """The same cleaning and normalisation the fine-tuned model applies to its input."""
-    return [normalize(deobfuscate(t), cfg) for t in texts]
+    return [clean_and_normalize(t, cfg) for t in texts]
 
 
 def train_tokenizer(texts: list[str], cfg: PretrainConfig) -> PreTrainedTokenizerFast:

@@ -69,10 +69,15 @@ def normalize(text: str, cfg: NormalizationConfig) -> str:
 _MATCHING = NormalizationConfig(ta_marbuta_to_ha=True)
 
 
+def clean_and_normalize(text: str, cfg: NormalizationConfig) -> str:
+    """Obfuscation undone, then spelling folded: the form every model reads its input in."""
+    return normalize(deobfuscate(text), cfg)
+
+
 def fold_for_matching(text: str) -> str:
     """The most aggressive folding (ة -> ه too): the form every rule and keyword pattern is
     written against, so one pattern matches every spelling variant."""
-    return normalize(deobfuscate(text), _MATCHING)
+    return clean_and_normalize(text, _MATCHING)
 
 
 def has_arabic(text: str) -> bool:

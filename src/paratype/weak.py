@@ -20,11 +20,12 @@ import pandas as pd
 from paratype.errors import InputError
 from paratype.io import atomic_write_text
 from paratype.labels import LABELS, check_label
+from paratype.segment import split_paragraph_id
 from paratype.text import fold_for_matching
 
 ABSTAIN = -1
 SILVER_ANNOTATOR = "snorkel-label-model"
-FO, OW, EA, OT = (LABELS.index(name) for name in LABELS)
+FO, OW, EA, OT = range(len(LABELS))
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,10 @@ LFS: tuple[LabellingFunction, ...] = (
 
 def vote_matrix(texts: Sequence[str], lfs: Sequence[LabellingFunction] = LFS) -> np.ndarray:
     """n_texts x n_lfs votes (label index or -1)."""
-    folded = pd.Series([fold_for_matching(t) for t in texts], dtype="object")
+    folded = pd.Series([fold_for_matching(t) for t in texts], dtype="object").astype(str)
     if folded.empty:
         return np.empty((0, len(lfs)), dtype=int)
-    return np.stack([lf.votes(folded.astype(str)) for lf in lfs], axis=1).astype(int)
+    return np.stack([lf.votes(folded) for lf in lfs], axis=1).astype(int)
 
 
 def lf_table(
@@ -202,7 +203,7 @@ def write_silver(path: Path, records: Sequence[SilverRecord]) -> None:
         json.dumps(
             {
                 "id": r.id,
-                "text_hash": r.id.rsplit("-", 1)[1],
+                "text_hash": split_paragraph_id(r.id)[2],
                 "label": r.label,
                 "confidence": round(r.confidence, 4),
                 "annotator": SILVER_ANNOTATOR,

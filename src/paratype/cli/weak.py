@@ -40,7 +40,8 @@ def _analyze(args, cfg) -> None:
     votes = vote_matrix(split["text"])
     print(f"labelling functions on the gold {args.split} split ({len(split)} paragraphs)\n")
     print(lf_table(votes, split["label"]).to_markdown(floatfmt=".3f") + "\n")
-    model = fit_label_model(vote_matrix(data.splits["train"]["text"]), seed=0)
+    train_votes = votes if args.split == "train" else vote_matrix(data.splits["train"]["text"])
+    model = fit_label_model(train_votes, seed=0)
     pred = model.predict_proba(votes).argmax(axis=1)
     print(
         f"label model (fit on the train split's votes, no labels): {args.split} macro-F1 "
@@ -50,7 +51,7 @@ def _analyze(args, cfg) -> None:
 
 
 def _label(args, cfg) -> None:
-    from paratype.annotate import is_topical
+    from paratype.annotate import is_topical, pool_candidates
     from paratype.corpus import read_corpus
     from paratype.data import segment_articles
     from paratype.labels import LABELS, read_annotations
@@ -64,11 +65,8 @@ def _label(args, cfg) -> None:
         for a in read_corpus(Path(cfg.paths.corpus_dir))
         if a.article_id not in held_out and is_topical(f"{a.title}\n{a.text}", cfg.data.topic_pattern)
     ]
-    paragraphs = [
-        p
-        for p in segment_articles(articles, cfg.data.segmentation)
-        if p.id not in gold and 8 <= len(p.text.split()) <= 200
-    ]
+    sized = pool_candidates(segment_articles(articles, cfg.data.segmentation), "random")
+    paragraphs = [p for p in sized if p.id not in gold]
     votes = vote_matrix([p.text for p in paragraphs])
     labels, confidence = silver_labels(fit_label_model(votes, args.seed), votes)
     records = [

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paratype.config import LabelModelConfig
-from paratype.data import SplitData
 from paratype.weak import LFS, fit_label_model, vote_matrix
+
+if TYPE_CHECKING:  # only for type hints: serving a label model needs no `datasets`
+    from paratype.config import LabelModelConfig
+    from paratype.data import SplitData
 
 STATE_FILE = "label_model.pkl"
 META_FILE = "paratype_label_model.json"

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from paratype.config import TfidfConfig
-from paratype.text import NormalizationConfig, deobfuscate, normalize
+from paratype.text import NormalizationConfig, clean_and_normalize
 
 if TYPE_CHECKING:  # only for type hints: serving a TF-IDF model needs no `datasets`
     from paratype.data import SplitData
@@ -51,7 +51,7 @@ class ArabicNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         cfg = NormalizationConfig(**self.get_params())
-        return [normalize(deobfuscate(text), cfg) for text in X]
+        return [clean_and_normalize(text, cfg) for text in X]
 
 
 def _ngrams(analyzer: str, ngram_range: tuple[int, int], cfg: TfidfConfig) -> Pipeline:

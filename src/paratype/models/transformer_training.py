@@ -1,0 +1,174 @@
+"""Fine-tuning for the transformer model: the `transformers` Trainer, early stopping on dev
+macro-F1, a class-weighted loss. Kept apart from transformer.py so that loading a model to
+predict imports none of it (nor `datasets`)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+
+import mlflow
+import numpy as np
+import torch
+from datasets import Dataset
+from sklearn.metrics import f1_score
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from paratype import tracking
+from paratype.config import TransformerConfig
+from paratype.data import SplitData
+from paratype.models.transformer import Preprocessor, TransformerModel, quantized, resolve_pretrained
+
+
+class WeightedLossTrainer(Trainer):
+    """Cross-entropy with per-class weights (None: the plain loss)."""
+
+    def __init__(self, *args, class_weights: torch.Tensor | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.class_weights = class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = None if self.class_weights is None else self.class_weights.to(outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
+
+
+class MlflowEpochCallback(TrainerCallback):
+    """Per-epoch dev metrics and training loss into the run our code owns."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        step = int(state.epoch or 0)
+        metrics = {
+            f"epoch/{k.removeprefix('eval_')}": v
+            for k, v in (logs or {}).items()
+            if isinstance(v, (int, float)) and k not in ("epoch", "step")
+        }
+        if metrics and mlflow.active_run():
+            mlflow.log_metrics(metrics, step=step)
+
+
+def runtime_arguments(seed: int) -> dict:
+    """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
+    bf16 on a GPU that supports it, the CPU otherwise."""
+    gpu = torch.cuda.is_available()
+    return {
+        "report_to": "none",
+        "seed": seed,
+        "bf16": gpu and torch.cuda.is_bf16_supported(),
+        "use_cpu": not gpu,
+    }
+
+
+def class_weights(labels: Sequence[int], n: int) -> torch.Tensor:
+    """Inverse-frequency weights, as scikit-learn's class_weight='balanced'."""
+    counts = np.bincount(np.asarray(labels), minlength=n).astype(float)
+    return torch.tensor(len(labels) / (n * np.maximum(counts, 1)), dtype=torch.float32)
+
+
+def _windows_dataset(model: TransformerModel, split: Dataset, windows: bool) -> Dataset:
+    enc = model.encode(split["text"], windows)
+    owner = enc.pop("overflow_to_sample_mapping", list(range(len(split))))
+    return Dataset.from_dict({**dict(enc), "labels": [split["label"][i] for i in owner]})
+
+
+def _macro_f1(eval_pred) -> dict[str, float]:
+    logits, labels = eval_pred
+    return {"macro_f1": float(f1_score(labels, logits.argmax(axis=-1), average="macro"))}
+
+
+def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
+    """Histogram of paragraph lengths in tokens, so max_length is chosen from evidence."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    texts = [t for split in data.splits.values() for t in split["text"]]
+    lengths = np.array(model.token_lengths(texts))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(lengths, bins=50)
+    ax.axvline(model.cfg.max_length, color="red", label=f"max_length {model.cfg.max_length}")
+    ax.set_xlabel("tokens per paragraph")
+    ax.set_ylabel("paragraphs")
+    ax.legend()
+    fig.tight_layout()
+    tracking.log_figure(fig, "token_lengths.png")
+    mlflow.log_metrics(
+        {
+            "data/tokens_p50": float(np.percentile(lengths, 50)),
+            "data/tokens_p95": float(np.percentile(lengths, 95)),
+            "data/tokens_max": float(lengths.max()),
+            "data/share_over_max_length": float((lengths > model.cfg.max_length).mean()),
+        }
+    )
+
+
+def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
+    """Fine-tune on train, pick the epoch by dev macro-F1; test stays unseen."""
+    set_seed(seed)
+    source = resolve_pretrained(cfg.pretrained, cfg.hub_timeout)
+    labels = data.label_names
+    network = AutoModelForSequenceClassification.from_pretrained(
+        source,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
+    model = TransformerModel(
+        network,
+        AutoTokenizer.from_pretrained(source),
+        labels,
+        cfg,
+        Preprocessor(cfg.preprocessing, cfg.pretrained, cfg.normalization),
+    )
+    if mlflow.active_run():
+        log_token_lengths(model, data)
+    windows = cfg.long_text == "window"
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            num_train_epochs=cfg.epochs,
+            per_device_train_batch_size=cfg.batch_size,
+            per_device_eval_batch_size=cfg.eval_batch_size,
+            learning_rate=cfg.learning_rate,
+            weight_decay=cfg.weight_decay,
+            warmup_steps=cfg.warmup,
+            lr_scheduler_type=cfg.lr_scheduler,
+            gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            logging_strategy="epoch",
+            data_seed=seed,
+            **runtime_arguments(seed),
+        )
+        trainer = WeightedLossTrainer(
+            model=network,
+            args=args,
+            train_dataset=_windows_dataset(model, data.splits["train"], windows),
+            eval_dataset=_windows_dataset(model, data.splits["dev"], windows=False),
+            data_collator=DataCollatorWithPadding(model.tokenizer),
+            compute_metrics=_macro_f1,
+            callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience), MlflowEpochCallback()],
+            class_weights=class_weights(data.splits["train"]["label"], len(labels))
+            if cfg.class_weighted_loss
+            else None,
+        )
+        trainer.train()
+    model.model = trainer.model.eval()
+    return quantized(model) if cfg.onnx_int8 else model
