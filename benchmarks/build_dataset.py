@@ -10,7 +10,8 @@ from pathlib import Path
 
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus
-from paratype.data import SPLITS, build_dataset, segment_articles
+from paratype.data import SPLITS, build_dataset
+from paratype.segment import segment_articles
 
 TARGET_SECONDS = 60
 

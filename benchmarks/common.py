@@ -10,7 +10,7 @@ from pathlib import Path
 
 from paratype.config import TrainConfig
 from paratype.corpus import read_corpus
-from paratype.data import segment_articles
+from paratype.segment import segment_articles
 
 
 def corpus_paragraphs(cfg: TrainConfig, n: int, articles: int = 2000) -> list[str]:

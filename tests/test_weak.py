@@ -8,9 +8,10 @@ import pytest
 
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus
-from paratype.data import build_dataset, load_labelled, segment_articles
+from paratype.data import build_dataset, load_labelled
 from paratype.errors import InputError
 from paratype.labels import LABELS
+from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles, near_duplicates_of
 from paratype.weak import (
     ABSTAIN,

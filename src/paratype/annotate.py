@@ -18,7 +18,7 @@ from paratype.errors import InputError
 from paratype.io import atomic_write_text
 from paratype.labels import Annotation, check_label, read_annotations, write_annotations
 from paratype.segment import Paragraph
-from paratype.text import fold_for_matching, word_count
+from paratype.text import fold_for_matching, text_hash, word_count
 
 # Candidate finders (never labellers): each pool over-samples paragraphs likely to hold one type.
 POOLS: dict[str, re.Pattern[str]] = {
@@ -107,7 +107,7 @@ def read_worksheet(path: Path, annotator: str, known: dict[str, Paragraph]) -> l
         records.append(
             Annotation(
                 paragraph.id,
-                paragraph.id.rsplit("-", 1)[1],
+                text_hash(paragraph.text),
                 label,
                 row.get("annotator") or annotator,
                 row.get("note", ""),

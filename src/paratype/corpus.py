@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paratype.errors import InputError
+from paratype.io import read_utf8
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,7 @@ def read_seeds(seeds_dir: Path) -> list[Article]:
     files = sorted(seeds_dir.glob("*.txt"))
     if not files:
         raise InputError(f"no seed articles (*.txt) in {seeds_dir}; set paths.seeds_dir to the folder")
-    return [Article(article_id=f.stem, source="seeds", text=_read_utf8(f)) for f in files]
-
-
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
+    return [Article(article_id=f.stem, source="seeds", text=read_utf8(f)) for f in files]
 
 
 def corpus_article_id(source: str, url: str, title: str, content: str) -> str:

@@ -17,8 +17,8 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from paratype.config import DataConfig, PathsConfig
 from paratype.corpus import Article, read_corpus, read_seeds
 from paratype.errors import InputError
-from paratype.labels import LABELS, join_annotations, read_annotations
-from paratype.segment import Paragraph, SegmentationConfig, segment_article, split_paragraph_id
+from paratype.labels import LABELS, Annotation, join_annotations, read_annotations
+from paratype.segment import Paragraph, segment_articles, split_paragraph_id
 from paratype.splits import EXCLUDED, assign_splits, evaluation_articles
 
 SPLITS = ("train", "dev", "test")
@@ -50,20 +50,13 @@ class SplitData:
     fingerprint: str  # hash of ids, labels and split assignment: runs compare only if equal
 
 
-def segment_articles(articles: Iterable[Article], cfg: SegmentationConfig) -> list[Paragraph]:
-    return [p for a in articles for p in segment_article(a.text, a.article_id, cfg, title=a.title)]
-
-
-def _labelled(articles: list[Article], cfg: DataConfig, require_all: bool) -> list[LabelledParagraph]:
+def _labelled(
+    articles: list[Article], records: list[Annotation], cfg: DataConfig, require_all: bool
+) -> list[LabelledParagraph]:
     paragraphs = segment_articles(articles, cfg.segmentation)
     source_of = {a.article_id: a.source for a in articles}
     by_id = {p.id: p for p in paragraphs}
-    records = [
-        r
-        for f in cfg.annotation_files
-        for r in read_annotations(Path(f))
-        if split_paragraph_id(r.id)[0] in source_of
-    ]
+    records = [r for r in records if split_paragraph_id(r.id)[0] in source_of]
     labelled = {
         pid: LabelledParagraph(by_id[pid], source_of[by_id[pid].article_id], record.label)
         for pid, record in join_annotations(paragraphs, records, ", ".join(cfg.annotation_files)).items()
@@ -77,18 +70,15 @@ def _labelled(articles: list[Article], cfg: DataConfig, require_all: bool) -> li
     return list(labelled.values())
 
 
-def _annotated_article_ids(files: list[str]) -> set[str]:
-    return {split_paragraph_id(r.id)[0] for f in files for r in read_annotations(Path(f))}
-
-
 def load_labelled(cfg: DataConfig, paths: PathsConfig) -> list[LabelledParagraph]:
     """All gold paragraphs of the configured source, text rebuilt from the articles."""
+    records = [r for f in cfg.annotation_files for r in read_annotations(Path(f))]
     if cfg.source == "seeds":
-        return _labelled(read_seeds(Path(paths.seeds_dir)), cfg, require_all=True)
-    wanted = _annotated_article_ids(cfg.annotation_files)
+        return _labelled(read_seeds(Path(paths.seeds_dir)), records, cfg, require_all=True)
+    wanted = {split_paragraph_id(r.id)[0] for r in records}
     articles = [a for a in read_corpus(Path(paths.corpus_dir)) if a.article_id in wanted]
     seeds = [a for a in read_seeds(Path(paths.seeds_dir)) if a.article_id in wanted]
-    return _labelled(seeds + articles, cfg, require_all=False)
+    return _labelled(seeds + articles, records, cfg, require_all=False)
 
 
 def fingerprint(rows: Iterable[tuple[str, str, str]]) -> str:

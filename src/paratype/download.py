@@ -32,11 +32,8 @@ def read_checksums(path: Path) -> dict[str, str]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while block := f.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _fetch_into(url: str, part: Path, timeout: float) -> None:

@@ -1,4 +1,5 @@
-"""File writes that never leave a half-written file under the final name."""
+"""File reads that name the bad file, and writes that never leave a half-written file under
+the final name."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from paratype.errors import InputError
+
+
+def read_utf8(path: Path) -> str:
+    """The file's text; a one-line InputError naming it when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from paratype.errors import InputError
-from paratype.io import atomic_write_text
+from paratype.io import atomic_write_text, read_utf8
 from paratype.segment import Paragraph, split_paragraph_id
 
 LABELS: tuple[str, ...] = ("field_operation", "official_warning", "expert_assessment", "other")
@@ -41,11 +41,9 @@ def read_annotations(path: Path) -> list[Annotation]:
     """Parse and validate a JSONL annotation file; every problem names file and line."""
     records: list[Annotation] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_utf8(path).splitlines()
     except FileNotFoundError:
         raise InputError(f"annotation file {path} does not exist; check data.annotation_files") from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -34,8 +34,8 @@ from transformers import (
 from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
-from paratype.data import segment_articles
 from paratype.models.transformer_training import runtime_arguments
+from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles
 from paratype.text import NormalizationConfig, clean_and_normalize
 

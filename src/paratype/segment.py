@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from paratype.text import (
     NormalizationConfig,
@@ -20,6 +22,9 @@ from paratype.text import (
     text_hash,
     word_count,
 )
+
+if TYPE_CHECKING:
+    from paratype.corpus import Article
 
 BODY = "body"
 _TERMINAL = tuple('.!?؟:»"”…)')
@@ -47,7 +52,7 @@ class Paragraph:
     position: int
     text: str
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         return paragraph_id(self.article_id, self.position, self.text)
 
@@ -158,6 +163,11 @@ def segment_article(
         lines = lines[lines.index(title) + 1 :] if title else lines
     title = deobfuscate(title)
     lines = drop_related_block(lines, cfg)
-    body = [strip_bullet(line) for line in lines if classify_line(strip_bullet(line), title, cfg) == BODY]
+    body = [text for text in map(strip_bullet, lines) if classify_line(text, title, cfg) == BODY]
     body = drop_near_duplicates(body, cfg)
     return [Paragraph(article_id, position, text) for position, text in enumerate(body)]
+
+
+def segment_articles(articles: Iterable[Article], cfg: SegmentationConfig) -> list[Paragraph]:
+    """Every article's body paragraphs, in order."""
+    return [p for a in articles for p in segment_article(a.text, a.article_id, cfg, title=a.title)]

@@ -22,6 +22,8 @@ _DOT_BREAK = re.compile(
     rf"(?<={ARABIC_LETTER}){TATWEEL}*\.+{TATWEEL}+|{TATWEEL}+\.+{TATWEEL}*(?={ARABIC_LETTER})"
 )
 # A pipe standing in for an alef between letters: "د|عش" -> "داعش".
+_DANGLING_TATWEEL = re.compile(rf"(?<={ARABIC_LETTER}){TATWEEL}+(?=\s|$)")
+_ARABIC = re.compile(ARABIC_LETTER)
 _PIPE_ALEF = re.compile(rf"({ARABIC_LETTER}){TATWEEL}*\|{TATWEEL}*(?={ARABIC_LETTER})")
 _SPACES = re.compile(r"[ \t\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 _EASTERN_DIGIT = re.compile("[٠-٩۰-۹]")
@@ -33,7 +35,7 @@ def deobfuscate(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _DOT_BREAK.sub("", text)
     text = _PIPE_ALEF.sub(r"\1ا", text)
-    text = re.sub(rf"(?<={ARABIC_LETTER}){TATWEEL}+(?=\s|$)", "", text)  # dangling tatweel
+    text = _DANGLING_TATWEEL.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -82,7 +84,7 @@ def fold_for_matching(text: str) -> str:
 
 def has_arabic(text: str) -> bool:
     """True when the text holds at least one Arabic letter."""
-    return re.search(ARABIC_LETTER, text) is not None
+    return _ARABIC.search(text) is not None
 
 
 def word_count(text: str) -> int:

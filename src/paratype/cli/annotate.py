@@ -14,8 +14,8 @@ from paratype import annotate
 from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus
-from paratype.data import segment_articles
 from paratype.labels import read_annotations
+from paratype.segment import segment_articles
 
 
 def _parser() -> argparse.ArgumentParser:

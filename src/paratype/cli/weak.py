@@ -53,8 +53,8 @@ def _analyze(args, cfg) -> None:
 def _label(args, cfg) -> None:
     from paratype.annotate import is_topical, pool_candidates
     from paratype.corpus import read_corpus
-    from paratype.data import segment_articles
     from paratype.labels import LABELS, read_annotations
+    from paratype.segment import segment_articles
     from paratype.splits import evaluation_articles
     from paratype.weak import SilverRecord, fit_label_model, silver_labels, vote_matrix, write_silver
 
