@@ -4,8 +4,9 @@
   PARATYPE_CORPUS_DIR=../shared/corpus/saudinewsnet python benchmarks/throughput.py [--transformer]
 
 Every model is trained on the gold training split and scored on the gold test split; speed is
-measured on 5,000 corpus paragraphs (batch 1 on the first 1,000). Each model is trained in one
-fresh process and saved, then served from another fresh process that loads it and predicts, so
+measured on 5,000 corpus paragraphs (batch 1 on the first 1,000), best of three passes. Each
+model is trained in one fresh process and saved, then served from another fresh process that
+loads it and predicts, so
 "peak RSS" is what serving that model really costs: the process's high-water mark (Python and
 its libraries included), next to its size right after loading. Peers: fastText supervised
 (`fasttext` from PyPI), with its defaults and with the settings of its own classification

@@ -213,8 +213,8 @@ def export_onnx_int8(model: TransformerModel) -> bytes:
 
     Exported with eager attention, whose graph ONNX Runtime's BERT optimiser recognises and fuses
     (attention, embeddings + layer norm, GELU) before per-channel quantisation: measured on the
-    mini BERT, 2.3x the PyTorch CPU throughput at batch 64 against 1.9x for plain quantisation,
-    and per-channel scales keep test macro-F1 within 0.003 of PyTorch (benchmarks/README.md).
+    mini BERT, 2.1-2.3x the PyTorch CPU throughput at batch 64 against 1.9x for the unfused
+    export, and per-channel scales keep test macro-F1 within 0.003 of PyTorch (benchmarks/README.md).
     """
     import warnings
 
