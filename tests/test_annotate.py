@@ -2,9 +2,19 @@ import json
 
 import pytest
 
-from paratype.annotate import least_sure, merge_into, pool_candidates, read_worksheet, sample, write_worksheet
+from paratype.annotate import (
+    deal,
+    is_opinion,
+    least_sure,
+    merge_into,
+    pool_candidates,
+    read_worksheet,
+    route_by_manifest,
+    sample,
+    write_worksheet,
+)
 from paratype.errors import InputError
-from paratype.labels import read_annotations
+from paratype.labels import Annotation, read_annotations
 from paratype.segment import Paragraph
 
 PARAS = [
@@ -76,3 +86,110 @@ def test_import_rejects_bad_rows(tmp_path, row, message):
     sheet.write_text(json.dumps(row, ensure_ascii=False) + "\n")
     with pytest.raises(InputError, match=message):
         read_worksheet(sheet, "reader-a", {p.id: p for p in PARAS})
+
+
+def test_warning_cues_pool_needs_an_official_speaker_and_skips_warning_verbs():
+    cue_official = Paragraph(
+        "c", 0, "أكد مدير الدفاع المدني خطورة السيول على سكان الأودية ودعا إلى البقاء في المنازل"
+    )
+    cue_only = Paragraph(
+        "c", 1, "تبقى مخاطر الاستثمار في الأسهم منخفضة لمن يختار الشركات القيادية ذات العوائد الثابتة"
+    )
+    assert pool_candidates([cue_official, cue_only, PARAS[0]], "warning_cues") == [cue_official]
+
+
+def test_opinion_articles_are_found_by_section_or_bare_byline():
+    from paratype.corpus import Article
+
+    column = Article("x", "alriyadh", "نص", author="محمد بن عبدالله الغامدي")
+    news = Article("y", "alriyadh", "نص", author="الرياض - واس")
+    section = Article("z", "3alyoum", "نص", url="http://www.3alyoum.com/opinion/articles/a1")
+    assert [is_opinion(a) for a in (column, news, section)] == [True, False, True]
+
+
+def test_sample_caps_each_outlets_share():
+    paras = [Paragraph(f"big{k}", 0, "نص") for k in range(8)] + [Paragraph("small", 0, "نص")]
+    source_of = {p.article_id: ("small" if p.article_id == "small" else "big") for p in paras}
+    chosen = sample(paras, 4, seed=0, exclude=set(), source_of=source_of, max_share=0.5)
+    assert sum(source_of[p.article_id] == "big" for p in chosen) <= 2
+
+
+class ScoredModel:
+    """A fake pyfunc whose confidence in each text is given."""
+
+    def __init__(self, confidence):
+        self.confidence = confidence
+
+    def predict(self, frame):
+        import pandas as pd
+
+        return pd.DataFrame({"score_other": [self.confidence[t] for t in frame["text"]]})
+
+
+def test_least_sure_keeps_one_paragraph_per_near_duplicate_cluster():
+    copy = Paragraph("z", 0, PARAS[0].text + " اليوم")
+    model = ScoredModel({PARAS[0].text: 0.3, copy.text: 0.35, PARAS[1].text: 0.6})
+    candidates = [PARAS[0], copy, PARAS[1]]
+    assert least_sure(candidates, model, 2, exclude=set()) == [PARAS[0], PARAS[1]]
+    assert least_sure(candidates, model, 2, exclude=set(), diverse=False) == [PARAS[0], copy]
+
+
+def _labelled_sheet(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [{"id": PARAS[0].id, "label": "other"}, {"id": PARAS[0].id, "label": "official_warning"}],
+            "already labelled at",
+        ),
+        ([{"id": PARAS[0].id, "label": "other", "annotator": "adjudicated"}], "reserved for adjudicated"),
+        (["not an object"], "expected a JSON object"),
+    ],
+)
+def test_import_refuses_duplicates_self_adjudication_and_non_objects(tmp_path, rows, message):
+    sheet = tmp_path / "ws.jsonl"
+    _labelled_sheet(sheet, rows)
+    with pytest.raises(InputError, match=message):
+        read_worksheet(sheet, "reader-a", {p.id: p for p in PARAS})
+
+
+def test_import_reads_a_worksheet_saved_with_a_bom(tmp_path):
+    sheet = tmp_path / "ws.jsonl"
+    sheet.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": PARAS[0].id, "label": "other"}).encode() + b"\n")
+    assert [r.label for r in read_worksheet(sheet, "reader-a", {p.id: p for p in PARAS})] == ["other"]
+
+
+def test_deal_gives_double_rows_to_a_second_reader_stratified_by_pool(tmp_path):
+    pools = {}
+    for pool, n in (("warning", 30), ("random", 10)):
+        paras = [Paragraph(f"{pool}{k}", 0, f"نص رقم {k} من {pool}") for k in range(n)]
+        write_worksheet(tmp_path / f"{pool}.jsonl", [(p, "aawsat") for p in paras])
+        pools[tmp_path / f"{pool}.jsonl"] = pool
+    assert deal(pools, readers=3, double=8, seed=0, out=tmp_path / "round") == 48
+    manifest = [json.loads(line) for line in (tmp_path / "round" / "manifest.jsonl").read_text().splitlines()]
+    second = [r for r in manifest if r["role"] == "second"]
+    assert sorted(r["pool"] for r in second).count("warning") == 6  # 30/40 of 8
+    first_reader = {r["id"]: r["reader"] for r in manifest if r["role"] == "first"}
+    assert all(r["reader"] != first_reader[r["id"]] for r in second)
+    sheets = sorted((tmp_path / "round").glob("reader-*.jsonl"))
+    sizes = [len(s.read_text().splitlines()) for s in sheets]
+    assert sum(sizes) == 48 and max(sizes) - min(sizes) <= 3
+    assert all("pool" not in json.loads(line) for s in sheets for line in s.read_text().splitlines())
+
+
+def test_manifest_routes_first_readings_to_gold_and_second_to_double(tmp_path):
+    manifest = tmp_path / "manifest.jsonl"
+    rows = [
+        {"id": PARAS[0].id, "pool": "warning", "reader": "reader-01", "role": "first"},
+        {"id": PARAS[1].id, "pool": "random", "reader": "reader-01", "role": "second"},
+    ]
+    _labelled_sheet(manifest, rows)
+    records = [Annotation(p.id, "h", "other", "claude-x") for p in PARAS[:2]]
+    routed = route_by_manifest(records, manifest, "reader-01", tmp_path)
+    assert [r.id for r in routed[tmp_path / "gold.jsonl"]] == [PARAS[0].id]
+    assert [r.id for r in routed[tmp_path / "double.jsonl"]] == [PARAS[1].id]
+    with pytest.raises(InputError, match="not dealt to reader-02"):
+        route_by_manifest(records, manifest, "reader-02", tmp_path)

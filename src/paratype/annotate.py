@@ -8,16 +8,20 @@ live in the ignored cache; only the imported stand-off records are committed.
 
 from __future__ import annotations
 
-import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from datasketch import MinHashLSH
+
+from paratype.corpus import Article
 from paratype.errors import InputError
-from paratype.io import atomic_write_text
-from paratype.labels import Annotation, check_label, read_annotations, write_annotations
+from paratype.io import read_jsonl, write_jsonl
+from paratype.labels import ADJUDICATED, Annotation, check_label, read_annotations, write_annotations
 from paratype.segment import Paragraph
+from paratype.splits import NEAR_DUPLICATE_JACCARD, NUM_PERM, minhash
 from paratype.text import fold_for_matching, text_hash, word_count
 
 # Candidate finders (never labellers): each pool over-samples paragraphs likely to hold one type.
@@ -30,7 +34,26 @@ POOLS: dict[str, re.Pattern[str]] = {
         r"اعتقال|القبض|مقتل|قتل|هجوم|كمين|تفجير|ناسفه|مداهمه|غاره|ضبط|احباط|تفكيك|اعدم|اشتباك|قصف"
     ),
     "expert": re.compile(r"يري|يعتقد|يتوقع|خبير|خبراء|محلل|باحث|مراقبون|مراقبين|استراتيجيه|تحليل"),
+    # official_warning's other cue families (the guidelines' خطورة، تهديد، أهبة الاستعداد، اليقظة،
+    # دعا ... إلى الحذر), for paragraphs the warning verbs above never reach
+    "warning_cues": re.compile(
+        r"خطوره|تهديد|اهبه الاستعداد|اليقظه|يقظه|الحيطه|الحذر|توخي|مخاطر|خطر علي|التصدي ل|"
+        r"(?:دعا|دعت|يدعو|تدعو|طالب|طالبت|ناشد|ناشدت)\S* [^.]{0,80}(?:الي|ب)(?:عدم|الابتعاد|الانتباه)"
+    ),
 }
+# warning_cues keeps only cue paragraphs that name an official speaker (the seeds' speaker patterns):
+# without one, "risk" and "danger" are mostly economics and traffic
+OFFICIAL_SPEAKER = re.compile(
+    r"وزير|وزاره|المتحدث|متحدث|قائد|مدير|الدفاع المدني|هيئه|الامم المتحده|محافظ|امير|رئيس|مسؤول|"
+    r"الشرطه|الداخليه|الصحه|اللواء|العميد|العقيد|الجيش|المديريه|السلطات|الحكومه|البيت الابيض|"
+    r"الخارجيه|مجلس|السفاره|الامن|الحرس"
+)
+# Opinion pages (columns, editorials, interviews): by URL section where an outlet has one...
+OPINION_URL = re.compile(r"/Articles/Detail\.aspx|/opinion/|al-jazirah\.com/\d+/\d+/(?:ar|rj)\d+\.htm", re.I)
+# ...else by a byline that is a bare name: no dateline ("الرياض - واس", "لندن: «الشرق الأوسط»").
+_DATELINE = re.compile(
+    r"[:\-ـ–|«»\"/]|واس|رويترز|وكالات|الشرق الأوسط|الاقتصادية|الجزيرة|المدينة|الوطن|اليوم|سبق|متابعة"
+)
 
 
 def is_topical(text: str, pattern: str) -> bool:
@@ -38,28 +61,72 @@ def is_topical(text: str, pattern: str) -> bool:
     return re.search(pattern, fold_for_matching(text)) is not None
 
 
+def is_opinion(article: Article) -> bool:
+    """Is the article a column, editorial or interview page? A candidate finder, not a label."""
+    if OPINION_URL.search(article.url):
+        return True
+    name = article.author.strip()
+    return bool(name) and 2 <= len(name.split()) <= 5 and not _DATELINE.search(name)
+
+
 def pool_candidates(
     paragraphs: Iterable[Paragraph], pool: str, min_words: int = 8, max_words: int = 200
 ) -> list[Paragraph]:
     """Paragraphs of a reasonable length that a pool's rule picks (`random`: all of them)."""
-    if pool != "random" and pool not in POOLS:
-        raise InputError(f"unknown pool {pool!r}; choose one of random, {', '.join(POOLS)}")
+    if pool not in ("random", "opinion") and pool not in POOLS:
+        raise InputError(f"unknown pool {pool!r}; choose random, opinion, uncertain or {', '.join(POOLS)}")
     sized = [p for p in paragraphs if min_words <= word_count(p.text) <= max_words]
-    if pool == "random":
+    if pool in ("random", "opinion"):  # opinion: the articles were chosen already (is_opinion)
         return sized
-    return [p for p in sized if POOLS[pool].search(fold_for_matching(p.text))]
+    hits = [p for p in sized if POOLS[pool].search(fold_for_matching(p.text))]
+    if pool == "warning_cues":  # the warning pool read every warning-verb paragraph already
+        hits = [
+            p
+            for p in hits
+            if OFFICIAL_SPEAKER.search(fold_for_matching(p.text))
+            and not POOLS["warning"].search(fold_for_matching(p.text))
+        ]
+    return hits
 
 
-def sample(candidates: Sequence[Paragraph], n: int, seed: int, exclude: set[str]) -> list[Paragraph]:
-    """A reproducible random sample of at most n candidates not already annotated."""
+def sample(
+    candidates: Sequence[Paragraph],
+    n: int,
+    seed: int,
+    exclude: set[str],
+    source_of: dict[str, str] | None = None,
+    max_share: float = 1.0,
+) -> list[Paragraph]:
+    """A reproducible random sample of at most n candidates not already annotated.
+
+    With `source_of` (article id -> outlet), no outlet takes more than `max_share` of the sample,
+    so one large newspaper cannot dominate the gold set.
+    """
     fresh = [p for p in candidates if p.id not in exclude]
-    return random.Random(seed).sample(fresh, min(n, len(fresh)))
+    random.Random(seed).shuffle(fresh)
+    if source_of is None or max_share >= 1:
+        return fresh[:n]
+    cap = max(1, int(max_share * n))
+    taken: Counter[str] = Counter()
+    chosen: list[Paragraph] = []
+    for p in fresh:
+        outlet = source_of[p.article_id]
+        if taken[outlet] < cap:
+            taken[outlet] += 1
+            chosen.append(p)
+            if len(chosen) == n:
+                break
+    return chosen
 
 
 def least_sure(
-    candidates: Sequence[Paragraph], model, n: int, exclude: set[str], batch: int = 512
+    candidates: Sequence[Paragraph], model, n: int, exclude: set[str], batch: int = 512, diverse: bool = True
 ) -> list[Paragraph]:
-    """The n candidates whose most likely label the model (an MLflow pyfunc) is least sure of."""
+    """The n candidates whose most likely label the model (an MLflow pyfunc) is least sure of.
+
+    `diverse`: at most one paragraph per near-duplicate cluster (MinHash LSH), so the pool is not
+    spent on copies of one wire story the model happens to find hard.
+    """
     import pandas as pd
 
     fresh = [p for p in candidates if p.id not in exclude]
@@ -69,32 +136,113 @@ def least_sure(
         scores = model.predict(pd.DataFrame({"text": texts})).filter(like="score_")
         confidence.extend(scores.max(axis=1).tolist())
     order = sorted(range(len(fresh)), key=confidence.__getitem__)
-    return [fresh[i] for i in order[:n]]
+    if not diverse:
+        return [fresh[i] for i in order[:n]]
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    chosen: list[Paragraph] = []
+    for i in order:
+        signature = minhash(fresh[i].text)
+        if lsh.query(signature):
+            continue
+        lsh.insert(fresh[i].id, signature)
+        chosen.append(fresh[i])
+        if len(chosen) == n:
+            break
+    return chosen
 
 
 def write_worksheet(path: Path, rows: Iterable[tuple[Paragraph, str]]) -> int:
     """Write (paragraph, outlet) rows as a JSONL worksheet with an empty `label` to fill in."""
-    lines = [
-        json.dumps(
-            {"id": p.id, "source": source, "text": p.text, "label": "", "note": ""}, ensure_ascii=False
+    return write_jsonl(
+        path, ({"id": p.id, "source": source, "text": p.text, "label": "", "note": ""} for p, source in rows)
+    )
+
+
+def deal(pools: dict[Path, str], readers: int, double: int, seed: int, out: Path) -> int:
+    """Deal exported pool worksheets out to `readers` reader worksheets of about equal size.
+
+    `double` paragraphs, stratified by pool, go to a second reader as well; readers see neither
+    the pool nor which rows someone else reads, and `manifest.jsonl` records both for import.
+    """
+    if readers < 2 and double:
+        raise InputError("--double needs --readers of at least 2 (a second reader must differ)")
+    rows = {}
+    for path, pool in pools.items():
+        for _, row in read_jsonl(path):
+            rows.setdefault(row["id"], (pool, {**row, "label": "", "note": ""}))
+    if double > len(rows):
+        raise InputError(f"--double {double} is more than the {len(rows)} paragraphs dealt; lower it")
+    rng = random.Random(seed)
+    ids = sorted(rows)
+    rng.shuffle(ids)
+    first = {pid: k % readers for k, pid in enumerate(ids)}
+    twice = _stratified(ids, [rows[pid][0] for pid in ids], double)
+    second = {pid: (first[pid] + 1 + rng.randrange(readers - 1)) % readers for pid in twice}
+    sheets: list[list[dict]] = [[] for _ in range(readers)]
+    manifest = []
+    for pid in ids:
+        for role, reader in (("first", first[pid]), ("second", second.get(pid))):
+            if reader is not None:
+                sheets[reader].append(rows[pid][1])
+                manifest.append({"id": pid, "pool": rows[pid][0], "reader": _reader(reader), "role": role})
+    for k, sheet in enumerate(sheets):
+        rng.shuffle(sheet)
+        write_jsonl(out / f"{_reader(k)}.jsonl", sheet)
+    write_jsonl(out / "manifest.jsonl", manifest)
+    return len(manifest)
+
+
+def _reader(k: int) -> str:
+    return f"reader-{k + 1:02d}"
+
+
+def _stratified(ids: list[str], strata: list[str], n: int) -> set[str]:
+    """n of the (already shuffled) ids, each stratum in proportion to its size (largest remainder)."""
+    members: dict[str, list[str]] = {}
+    for pid, stratum in zip(ids, strata, strict=True):
+        members.setdefault(stratum, []).append(pid)
+    quota = {s: n * len(m) / len(ids) for s, m in members.items()}
+    take = {s: int(q) for s, q in quota.items()}
+    for s in sorted(quota, key=lambda s: take[s] - quota[s])[: n - sum(take.values())]:
+        take[s] += 1
+    return {pid for s, m in members.items() for pid in m[: take[s]]}
+
+
+def route_by_manifest(
+    records: list[Annotation], manifest: Path, reader: str, folder: Path
+) -> dict[Path, list[Annotation]]:
+    """Split one reader's records by role: first readings to gold.jsonl, second to double.jsonl."""
+    role_of = {row["id"]: row["role"] for _, row in read_jsonl(manifest) if row["reader"] == reader}
+    unknown = [r.id for r in records if r.id not in role_of]
+    if unknown:
+        raise InputError(
+            f"{len(unknown)} row(s) of {reader} are not dealt to {reader} in {manifest} "
+            f"(first: {unknown[0]}); pass the worksheet that `deal` wrote for this reader"
         )
-        for p, source in rows
-    ]
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
-    return len(lines)
+    files = {"first": folder / "gold.jsonl", "second": folder / "double.jsonl"}
+    routed: dict[Path, list[Annotation]] = {path: [] for path in files.values()}
+    for record in records:
+        routed[files[role_of[record.id]]].append(record)
+    return routed
+
+
+def record_pools(path: Path, manifest: Path, records: list[Annotation]) -> int:
+    """Add the pool each imported paragraph was exported from to the committed pool file
+    (id -> pool, no text), so the data card can count labels per pool."""
+    known = {row["id"]: row for _, row in read_jsonl(path)} if path.exists() else {}
+    imported = {r.id for r in records}
+    for _, row in read_jsonl(manifest):
+        if row["id"] in imported:
+            known.setdefault(row["id"], {"id": row["id"], "pool": row["pool"]})
+    return write_jsonl(path, sorted(known.values(), key=lambda r: r["id"]))
 
 
 def read_worksheet(path: Path, annotator: str, known: dict[str, Paragraph]) -> list[Annotation]:
-    """Validate a labelled worksheet: known ids, known labels, text unchanged since export."""
+    """Validate a labelled worksheet: known ids, known labels, text unchanged since export, each id
+    once, and a reader's name (never `adjudicated`, which only adjudication writes)."""
     records: list[Annotation] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{where}: invalid JSON ({err.msg}); fix the line") from None
+    seen: dict[str, str] = {}
+    for where, row in read_jsonl(path):
         paragraph = known.get(row.get("id", ""))
         if paragraph is None:
             raise InputError(
@@ -103,15 +251,21 @@ def read_worksheet(path: Path, annotator: str, known: dict[str, Paragraph]) -> l
             )
         if "text" in row and row["text"] != paragraph.text:
             raise InputError(f"{where}: the text of {paragraph.id} changed since export; re-export it")
-        label = check_label(row.get("label", ""), where)
-        records.append(
-            Annotation(
-                paragraph.id,
-                text_hash(paragraph.text),
-                label,
-                row.get("annotator") or annotator,
-                row.get("note", ""),
+        if paragraph.id in seen:
+            raise InputError(
+                f"{where}: paragraph {paragraph.id} is already labelled at {seen[paragraph.id]}; "
+                "keep one row per paragraph"
             )
+        seen[paragraph.id] = where
+        label = check_label(row.get("label", ""), where)
+        reader = row.get("annotator") or annotator
+        if reader == ADJUDICATED:
+            raise InputError(
+                f"{where}: annotator {ADJUDICATED!r} is reserved for adjudicated.jsonl; "
+                "name the reader who labelled the row"
+            )
+        records.append(
+            Annotation(paragraph.id, text_hash(paragraph.text), label, reader, row.get("note", ""))
         )
     if not records:
         raise InputError(f"{path} has no labelled rows; fill in the `label` fields first")

@@ -29,6 +29,7 @@ class Article:
     title: str | None = None
     url: str = ""
     date: str = ""
+    author: str = ""  # a byline: a dateline ("الرياض - واس") for news, a bare name for columns
 
 
 def read_seeds(seeds_dir: Path) -> list[Article]:
@@ -88,4 +89,5 @@ def read_corpus(corpus_dir: Path) -> Iterator[Article]:
                 title=fields["title"],
                 url=fields["url"],
                 date=(rec.get("date_extracted") or "")[:10],
+                author=(rec.get("author") or "").strip(),
             )

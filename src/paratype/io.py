@@ -3,10 +3,11 @@ the final name."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,11 +15,40 @@ from paratype.errors import InputError
 
 
 def read_utf8(path: Path) -> str:
-    """The file's text; a one-line InputError naming it when it is not UTF-8."""
+    """The file's text, without a byte-order mark; a one-line InputError when it is missing,
+    a folder, or not UTF-8."""
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise InputError(f"{path} {what}; check the path")
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputError(f"{path} is not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[str, dict]]:
+    """(`file:line`, object) for every non-blank line: the one JSONL reader of the project.
+
+    A byte-order mark is dropped; a line that is not a JSON object is an InputError naming it.
+    """
+    for number, line in enumerate(read_utf8(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{where}: invalid JSON ({err.msg}); fix or delete the line") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: expected a JSON object, got {type(row).__name__}; fix the line")
+        yield where, row
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Write rows as JSONL atomically (UTF-8, Arabic unescaped); returns how many."""
+    lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in rows]
+    atomic_write_text(path, "".join(lines))
+    return len(lines)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from paratype.io import atomic_write_text, read_utf8
 from paratype.segment import Paragraph, split_paragraph_id
 
 LABELS: tuple[str, ...] = ("field_operation", "official_warning", "expert_assessment", "other")
+ADJUDICATED = "adjudicated"  # the annotator of a decision taken by adjudication; it wins
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def join_annotations(
             stale.append(record.id)
             continue
         current = joined.get(record.id)
-        if current is None or (record.annotator == "adjudicated" and current.annotator != "adjudicated"):
+        if current is None or (record.annotator == ADJUDICATED and current.annotator != ADJUDICATED):
             joined[record.id] = record
     if stale:
         raise InputError(

@@ -27,21 +27,21 @@ if TYPE_CHECKING:
 
 NEAR_DUPLICATE_JACCARD = 0.6
 EXCLUDED = "excluded"
-_NUM_PERM = 64
+NUM_PERM = 64
 _FOLD = NormalizationConfig()
 
 
 def minhash(text: str) -> MinHash:
     words = normalize(text, _FOLD).split()
     shingles = {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
-    mh = MinHash(num_perm=_NUM_PERM, seed=1)
+    mh = MinHash(num_perm=NUM_PERM, seed=1)
     mh.update_batch([s.encode("utf-8") for s in shingles])
     return mh
 
 
 def near_duplicates_of(candidates: Sequence[str], protected: Sequence[str]) -> set[int]:
     """Indices of candidates that are near-duplicates of any protected text."""
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=_NUM_PERM)
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
     for k, text in enumerate(protected):
         lsh.insert(str(k), minhash(text))
     return {k for k, text in enumerate(candidates) if lsh.query(minhash(text))}
@@ -64,7 +64,7 @@ class _UnionFind:
 
 def article_groups(items: Sequence[LabelledParagraph]) -> dict[str, str]:
     """Map each article id to its group: articles sharing a near-duplicate paragraph merge."""
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=_NUM_PERM)
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
     groups = _UnionFind()
     for item in items:
         article = item.paragraph.article_id

@@ -1,7 +1,10 @@
 """paratype-annotate: export candidate worksheets and import labelled ones.
 
 paratype-annotate export --pool warning --n 300 --out .cache/worksheets/warning-1.jsonl
+paratype-annotate deal .cache/worksheets/*.jsonl --readers 4 --double 100 --out .cache/worksheets/round
 paratype-annotate import .cache/worksheets/warning-1.jsonl --annotator reader-a
+paratype-annotate import .cache/worksheets/round/reader-01.jsonl --annotator reader-a \
+    --manifest .cache/worksheets/round/manifest.jsonl
 """
 
 from __future__ import annotations
@@ -27,11 +30,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--pool",
         default="random",
-        help="random | uncertain (the best model's least sure) | " + " | ".join(annotate.POOLS),
+        help="random | opinion (columns, editorials, interviews) | uncertain (the best model's "
+        "least sure, one per near-duplicate cluster) | " + " | ".join(annotate.POOLS),
     )
     export.add_argument("--n", type=int, default=100, help="paragraphs to export")
     export.add_argument("--seed", type=int, default=0)
-    export.add_argument("--topical", action="store_true", help="only security-news articles")
+    export.add_argument(
+        "--topic",
+        choices=("any", "security", "non-security"),
+        default="any",
+        help="keep only articles that match data.topic_pattern (security) or only those that do not",
+    )
+    export.add_argument(
+        "--max-share", type=float, default=1.0, help="largest share of the worksheet one outlet may take"
+    )
     export.add_argument(
         "--exclude",
         type=existing_file,
@@ -40,23 +52,40 @@ def _parser() -> argparse.ArgumentParser:
         help="worksheets whose paragraphs are not exported again",
     )
     export.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
+    deal = sub.add_parser("deal", help="deal pool worksheets out to readers, some paragraphs twice")
+    deal.add_argument("worksheets", type=existing_file, nargs="+", help="exported pool worksheets")
+    deal.add_argument("--readers", type=int, required=True, help="how many reader worksheets")
+    deal.add_argument("--double", type=int, default=0, help="paragraphs a second reader also labels")
+    deal.add_argument("--seed", type=int, default=0)
+    deal.add_argument("--out", type=Path, required=True, help="folder for reader-NN.jsonl + manifest.jsonl")
     imp = sub.add_parser("import", help="validate a labelled worksheet and merge it")
     imp.add_argument("worksheet", type=existing_file)
     imp.add_argument("--annotator", required=True, help="who labelled it (a name, not a model)")
     imp.add_argument("--into", type=Path, default=None, help="annotation file (default: gold.jsonl)")
+    imp.add_argument(
+        "--manifest",
+        type=existing_file,
+        default=None,
+        help="a `deal` manifest: second readings go to double.jsonl, pools to pools.jsonl",
+    )
     parser.add_argument(
         "overrides", nargs="*", default=[], help="config overrides, e.g. paths.corpus_dir=..."
     )
     return parser
 
 
-def _corpus_paragraphs(overrides: list[str], topical: bool):
+def _corpus_paragraphs(overrides: list[str], topic: str = "any", opinion: bool = False):
     cfg = to_config(compose(["data=corpus", *overrides]))
     articles = list(read_corpus(Path(cfg.paths.corpus_dir)))
-    if topical:
+    if topic != "any":
+        wanted = topic == "security"
         articles = [
-            a for a in articles if annotate.is_topical(f"{a.title}\n{a.text}", cfg.data.topic_pattern)
+            a
+            for a in articles
+            if annotate.is_topical(f"{a.title}\n{a.text}", cfg.data.topic_pattern) == wanted
         ]
+    if opinion:
+        articles = [a for a in articles if annotate.is_opinion(a)]
     source_of = {a.article_id: a.source for a in articles}
     return cfg, segment_articles(articles, cfg.data.segmentation), source_of
 
@@ -66,7 +95,7 @@ def _annotated_ids(files: list[str]) -> set[str]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topical)
+    cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topic, args.pool == "opinion")
     uncertain = args.pool == "uncertain"
     candidates = annotate.pool_candidates(paragraphs, "random" if uncertain else args.pool)
     exclude = _annotated_ids(cfg.data.annotation_files) | {
@@ -75,9 +104,20 @@ def _export(args: argparse.Namespace) -> int:
     if uncertain:
         chosen = annotate.least_sure(candidates, _best_model(cfg), args.n, exclude)
     else:
-        chosen = annotate.sample(candidates, args.n, args.seed, exclude)
+        chosen = annotate.sample(candidates, args.n, args.seed, exclude, source_of, args.max_share)
     written = annotate.write_worksheet(args.out, ((p, source_of[p.article_id]) for p in chosen))
-    print(f"wrote {written} of {len(candidates)} '{args.pool}' candidates to {args.out}")
+    fresh = sum(p.id not in exclude for p in candidates)
+    print(
+        f"wrote {written} of {len(candidates)} '{args.pool}' candidates "
+        f"({fresh} not yet annotated) to {args.out}"
+    )
+    return 0
+
+
+def _deal(args: argparse.Namespace) -> int:
+    pools = {ws: ws.stem for ws in args.worksheets}
+    written = annotate.deal(pools, args.readers, args.double, args.seed, args.out)
+    print(f"wrote {args.readers} reader worksheets ({written} rows, {args.double} read twice) to {args.out}")
     return 0
 
 
@@ -88,14 +128,21 @@ def _best_model(cfg):
 
 
 def _import(args: argparse.Namespace) -> int:
-    cfg, paragraphs, _ = _corpus_paragraphs(args.overrides, topical=False)
+    cfg, paragraphs, _ = _corpus_paragraphs(args.overrides)
     records = annotate.read_worksheet(args.worksheet, args.annotator, {p.id: p for p in paragraphs})
-    target = args.into or Path(cfg.paths.annotations_dir) / "gold.jsonl"
-    added, skipped = annotate.merge_into(target, records)
-    print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
+    folder = Path(cfg.paths.annotations_dir)
+    if args.manifest is None:
+        batches = {args.into or folder / "gold.jsonl": records}
+    else:
+        batches = annotate.route_by_manifest(records, args.manifest, args.worksheet.stem, folder)
+        annotate.record_pools(Path(cfg.paths.root) / "data" / "pools.jsonl", args.manifest, records)
+    for target, batch in batches.items():
+        added, skipped = annotate.merge_into(target, batch)
+        print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
     return 0
 
 
 def main() -> None:
     args = _parser().parse_args()
-    run_cli("paratype-annotate", lambda: _export(args) if args.command == "export" else _import(args))
+    commands = {"export": _export, "deal": _deal, "import": _import}
+    run_cli("paratype-annotate", lambda: commands[args.command](args))
