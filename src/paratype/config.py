@@ -58,6 +58,9 @@ class SplitConfig:
     hold_out: str = "none"  # "none", or "outlet": test = whole newspapers never seen in training
     test_sources: list[str] = field(default_factory=list)  # outlets held out when hold_out=outlet
     file: str | None = None  # committed split file (id -> split); null: computed from the seed
+    # an earlier frozen version whose test and dev paragraphs stay where they were; its test
+    # paragraphs are also scored on their own (`test_<version>/...`) so old numbers stay comparable
+    keep: str | None = None
 
     def __post_init__(self) -> None:
         _check(
@@ -105,6 +108,7 @@ class DataConfig:
         except re.error as err:
             raise InputError(f"data.topic_pattern is not a valid regular expression ({err})") from None
         _check(self.source in ("seeds", "corpus"), f"data.source={self.source!r} must be 'seeds' or 'corpus'")
+        _check(self.train_size >= 0, f"data.train_size={self.train_size} must be 0 (all) or a positive count")
         _check(
             bool(self.annotation_files),
             f"data.annotation_files is empty for data={self.name}; list at least one gold JSONL file",
@@ -135,6 +139,7 @@ class TfidfConfig:
             f"model.char_ngram_max={self.char_ngram_max}",
         )
         _check(self.C > 0, f"model.C={self.C} must be > 0")
+        _check(self.max_iter >= 1, f"model.max_iter={self.max_iter} must be >= 1")
         _check(10 <= self.hash_bits <= 24, f"model.hash_bits={self.hash_bits} must be between 10 and 24")
         _check(
             self.class_weight in (None, "balanced"),
@@ -217,12 +222,31 @@ class EvaluationConfig:
     cross_validation: str = "none"  # "none", or "article": leave-one-article-out (grouped k-fold)
     folds: int = 0  # 0: one fold per article; k > 1: grouped k-fold by article
     max_errors_listed: int = 50  # misclassified paragraphs kept in the report
+    seeds_test: bool = True  # corpus runs: score the seed paragraphs (never trained on) as `test_seeds`
 
     def __post_init__(self) -> None:
         _check(
             self.cross_validation in ("none", "article"),
             f"evaluation.cross_validation={self.cross_validation!r} must be 'none' or 'article'",
         )
+        _check(
+            self.folds == 0 or self.folds >= 2,
+            f"evaluation.folds={self.folds} must be 0 (one fold per article) or at least 2",
+        )
+        _check(
+            self.max_errors_listed >= 0,
+            f"evaluation.max_errors_listed={self.max_errors_listed} must be >= 0",
+        )
+
+
+@dataclass
+class DecisionConfig:
+    """How a label is chosen from the probabilities (src/paratype/decision.py)."""
+
+    rule: str = "tuned"  # "tuned": per-class log-probability offsets fitted on dev; "argmax"
+
+    def __post_init__(self) -> None:
+        _check(self.rule in ("tuned", "argmax"), f"decision.rule={self.rule!r} must be 'tuned' or 'argmax'")
 
 
 @dataclass
@@ -234,7 +258,11 @@ class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    decision: DecisionConfig = field(default_factory=DecisionConfig)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.seed >= 0, f"seed={self.seed} must be >= 0")
 
 
 @dataclass

@@ -27,6 +27,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from paratype.data import SplitData
+from paratype.decision import decide
 from paratype.models.base import Model
 from paratype.stats import bootstrap_ci, expected_calibration_error
 
@@ -43,11 +44,11 @@ class Evaluation:
     ids: list[str]
     gold: list[int]
     proba: np.ndarray  # one row per paragraph: what paired tests and calibration need
+    offsets: list[float] | None = None  # the tuned decision rule, when the labels used it
 
 
-def score(split: str, gold: list[int], proba: np.ndarray, labels: list[str]) -> dict[str, float]:
+def score(split: str, gold: list[int], pred: np.ndarray, labels: list[str]) -> dict[str, float]:
     """Accuracy, macro-F1 and per-class precision/recall/F1, named `<split>/<metric>`."""
-    pred = proba.argmax(axis=1)
     ids = list(range(len(labels)))
     p, r, f, support = precision_recall_fscore_support(gold, pred, labels=ids, zero_division=0)
     metrics = {
@@ -74,10 +75,16 @@ def evaluate(model: Model, dataset: Dataset, split: str, max_errors: int) -> Eva
 
 
 def evaluation_from(
-    split: str, dataset: Dataset, proba: np.ndarray, labels: list[str], max_errors: int
+    split: str,
+    dataset: Dataset,
+    proba: np.ndarray,
+    labels: list[str],
+    max_errors: int,
+    offsets: list[float] | None = None,
 ) -> Evaluation:
+    """Score given probabilities; `offsets`: decide with the tuned rule instead of argmax."""
     gold = list(dataset["label"])
-    pred = proba.argmax(axis=1)
+    pred = decide(proba, offsets)
     label_ids = list(range(len(labels)))
     ids, texts = list(dataset["id"]), list(dataset["text"])
     errors = [
@@ -94,7 +101,7 @@ def evaluation_from(
     report = classification_report(
         gold, pred, labels=label_ids, target_names=labels, digits=3, zero_division=0
     )
-    metrics = score(split, gold, proba, labels)
+    metrics = score(split, gold, pred, labels)
     low, high = bootstrap_ci(gold, pred, len(labels))
     metrics |= {
         f"{split}/macro_f1_ci_low": low,
@@ -110,6 +117,7 @@ def evaluation_from(
         ids,
         gold,
         proba,
+        offsets,
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from mlflow.exceptions import MlflowException
 
 from paratype.config import TrackingConfig
+from paratype.decision import decide
 from paratype.errors import InputError
 from paratype.stats import paired_bootstrap
 from paratype.tracking import MODEL_URI_TAG
@@ -49,9 +50,12 @@ def compare(a: dict, b: dict) -> dict[str, float] | None:
     two runs were tested on different paragraphs."""
     if test_hash(a) != test_hash(b):
         return None
-    return paired_bootstrap(
-        a["gold"], np.argmax(a["proba"], axis=1), np.argmax(b["proba"], axis=1), len(a["labels"])
-    )
+    return paired_bootstrap(a["gold"], served_labels(a), served_labels(b), len(a["labels"]))
+
+
+def served_labels(predictions: dict) -> np.ndarray:
+    """The labels the logged model gives (its tuned decision rule, when it has one)."""
+    return decide(np.asarray(predictions["proba"]), predictions.get("offsets"))
 
 
 def champion_uri() -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from paratype.decision import decide
+
 # Longer inputs are cut to this many characters and flagged `truncated`: a bound on the time and
 # memory one request can take, 16x the longest of the 2,328 gold paragraphs (1,253 characters).
 MAX_CHARS = 20_000
@@ -25,12 +27,13 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
 
         meta = json.loads(Path(context.artifacts["meta"]).read_text())
         self.model = trainer(meta["kind"]).load_model(Path(context.artifacts["model"]))
+        self.offsets = meta.get("offsets")  # the tuned decision rule; None: argmax
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         raw = [str(t) for t in model_input["text"]]
         texts = [t[:MAX_CHARS] for t in raw]
         proba = self.model.predict_proba(texts)
-        out = pd.DataFrame({"label": [self.model.labels[i] for i in proba.argmax(axis=1)]})
+        out = pd.DataFrame({"label": [self.model.labels[i] for i in decide(proba, self.offsets)]})
         for j, name in enumerate(self.model.labels):
             out[f"score_{name}"] = proba[:, j]
         extra = self.model.extra_outputs(texts)

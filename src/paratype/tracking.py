@@ -95,13 +95,17 @@ def _requirements(kind: str) -> list[str]:
     return [f"{name}=={version(name)}" for name in names]
 
 
-def log_model(model, segmentation: dict[str, Any], example: list[str]) -> str:
-    """Log `model` as a pyfunc (models from code, see serving.py) in the active run; returns its URI."""
+def log_model(
+    model, segmentation: dict[str, Any], example: list[str], offsets: list[float] | None = None
+) -> str:
+    """Log `model` as a pyfunc (models from code, see serving.py) in the active run; returns its URI.
+
+    `offsets`: the tuned decision rule (decision.py), applied wherever the pyfunc is served."""
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "weights"
         model.save(model_dir)
         meta = Path(tmp) / "meta.json"
-        meta.write_text(json.dumps({"kind": model.kind, "labels": model.labels}))
+        meta.write_text(json.dumps({"kind": model.kind, "labels": model.labels, "offsets": offsets}))
         example_in = pd.DataFrame({"text": example})
         example_out = pd.DataFrame(
             {"label": model.labels[:1] * len(example)}

@@ -15,14 +15,17 @@ from omegaconf import OmegaConf
 from paratype import tracking
 from paratype.config import TrainConfig
 from paratype.data import SPLITS, SplitData, build_dataset, subsample_train
+from paratype.decision import fit_offsets
 from paratype.evaluate import (
     Evaluation,
     confusion_figure,
     confusion_table,
     cross_validate,
     evaluate,
+    evaluation_from,
 )
 from paratype.models import trainer
+from paratype.splits import read_split_file
 from paratype.stats import reliability_figure
 
 
@@ -50,6 +53,7 @@ def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
             "ids": result.ids,
             "gold": result.gold,
             "proba": np.round(result.proba, 5).tolist(),
+            "offsets": result.offsets,
         },
         f"{name}/predictions.json",
     )
@@ -57,6 +61,41 @@ def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
         {k: [e[k] for e in result.errors] for k in ("id", "gold", "predicted", "confidence", "text")},
         f"{name}/misclassified.json",
     )
+
+
+def test_subsets(cfg: TrainConfig, data: SplitData) -> dict[str, list[int]]:
+    """Named row subsets of the test split scored on their own: the seed paragraphs (the users'
+    own region and years, never trained on) and the test paragraphs of the kept split version."""
+    test = data.splits["test"]
+    subsets = {}
+    if cfg.evaluation.seeds_test and cfg.data.source == "corpus":
+        subsets["test_seeds"] = [k for k, source in enumerate(test["source"]) if source == "seeds"]
+    if cfg.data.split.keep:
+        keep = Path(cfg.data.split.keep)
+        old = read_split_file(keep, [])
+        subsets[f"test_{keep.stem}"] = [k for k, pid in enumerate(test["id"]) if old.get(pid) == "test"]
+    return {name: rows for name, rows in subsets.items() if rows}
+
+
+def _held_out(model, cfg: TrainConfig, data: SplitData) -> list[Evaluation]:
+    """dev and test with argmax, the tuned rule fitted on dev (`<split>_tuned`), and the test
+    subsets, each with both rules."""
+    limit, labels = cfg.evaluation.max_errors_listed, data.label_names
+    dev, test = (evaluate(model, data.splits[s], s, limit) for s in ("dev", "test"))
+    rules: dict[str, list[float] | None] = {"": None}
+    if cfg.decision.rule == "tuned":
+        rules["_tuned"] = fit_offsets(dev.gold, dev.proba, reference=labels.index("other")).tolist()
+    results = [dev, test]
+    for suffix, offsets in rules.items():
+        if offsets is not None:
+            results += [
+                evaluation_from(f"{r.split}{suffix}", data.splits[r.split], r.proba, labels, limit, offsets)
+                for r in (dev, test)
+            ]
+        for name, rows in test_subsets(cfg, data).items():
+            subset = data.splits["test"].select(rows)
+            results.append(evaluation_from(name + suffix, subset, test.proba[rows], labels, limit, offsets))
+    return results
 
 
 def train(cfg: TrainConfig) -> TrainResult:
@@ -83,15 +122,19 @@ def train(cfg: TrainConfig) -> TrainResult:
         started = time.perf_counter()
         model = fit(data)
         mlflow.log_metric("train/seconds", time.perf_counter() - started)
-        results = [
-            evaluate(model, data.splits[s], s, cfg.evaluation.max_errors_listed) for s in ("dev", "test")
-        ]
+        results = _held_out(model, cfg, data)
         if cfg.evaluation.cross_validation == "article":
             results.append(cross_validate(data, fit, cfg.evaluation.folds, cfg.evaluation.max_errors_listed))
         for result in results:
             _log_evaluation(result, data.label_names)
-        model_uri = tracking.log_model(model, asdict(cfg.data.segmentation), data.splits["test"]["text"][:2])
+        offsets = next((r.offsets for r in results if r.offsets is not None), None)
+        model_uri = tracking.log_model(
+            model, asdict(cfg.data.segmentation), data.splits["test"]["text"][:2], offsets
+        )
     return TrainResult(run.info.run_id, model_uri, results, data)
+
+
+DETAILED = ("dev", "test", "test_tuned")  # splits whose per-class rows the summary prints
 
 
 def summary_table(result: TrainResult) -> str:
@@ -101,11 +144,13 @@ def summary_table(result: TrainResult) -> str:
     for ev in result.evaluations:
         m, s = ev.metrics, ev.split
         lines.append(
-            f"{s:<5} n={int(m[f'{s}/n']):<5} accuracy {m[f'{s}/accuracy']:.3f}   "
+            f"{s:<16} n={int(m[f'{s}/n']):<5} accuracy {m[f'{s}/accuracy']:.3f}   "
             f"macro-F1 {m[f'{s}/macro_f1']:.3f} "
             f"(95% CI {m[f'{s}/macro_f1_ci_low']:.3f}-{m[f'{s}/macro_f1_ci_high']:.3f})   "
             f"ECE {m[f'{s}/ece']:.3f}"
         )
+        if s not in DETAILED:
+            continue
         lines.append(f"      {'label':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}")
         for name in labels:
             lines.append(

@@ -17,6 +17,7 @@ from paratype import annotate
 from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus
+from paratype.errors import InputError
 from paratype.labels import read_annotations
 from paratype.segment import segment_articles
 
@@ -59,8 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     deal.add_argument("--seed", type=int, default=0)
     deal.add_argument("--out", type=Path, required=True, help="folder for reader-NN.jsonl + manifest.jsonl")
     imp = sub.add_parser("import", help="validate a labelled worksheet and merge it")
-    imp.add_argument("worksheet", type=existing_file)
-    imp.add_argument("--annotator", required=True, help="who labelled it (a name, not a model)")
+    imp.add_argument("worksheets", type=existing_file, nargs="+", help="labelled worksheets")
+    imp.add_argument(
+        "--annotator",
+        required=True,
+        nargs="+",
+        help="who labelled each worksheet (a name, not a model): one name, or one per worksheet",
+    )
     imp.add_argument("--into", type=Path, default=None, help="annotation file (default: gold.jsonl)")
     imp.add_argument(
         "--manifest",
@@ -128,14 +134,25 @@ def _best_model(cfg):
 
 
 def _import(args: argparse.Namespace) -> int:
+    names = args.annotator * len(args.worksheets) if len(args.annotator) == 1 else args.annotator
+    if len(names) != len(args.worksheets):
+        raise InputError(
+            f"--annotator gives {len(names)} names for {len(args.worksheets)} worksheets; "
+            "give one name, or one per worksheet in the same order"
+        )
     cfg, paragraphs, _ = _corpus_paragraphs(args.overrides)
-    records = annotate.read_worksheet(args.worksheet, args.annotator, {p.id: p for p in paragraphs})
+    known = {p.id: p for p in paragraphs}
     folder = Path(cfg.paths.annotations_dir)
-    if args.manifest is None:
-        batches = {args.into or folder / "gold.jsonl": records}
-    else:
-        batches = annotate.route_by_manifest(records, args.manifest, args.worksheet.stem, folder)
-        annotate.record_pools(Path(cfg.paths.root) / "data" / "pools.jsonl", args.manifest, records)
+    batches: dict[Path, list] = {}
+    for worksheet, name in zip(args.worksheets, names, strict=True):
+        records = annotate.read_worksheet(worksheet, name, known)
+        if args.manifest is None:
+            routed = {args.into or folder / "gold.jsonl": records}
+        else:
+            routed = annotate.route_by_manifest(records, args.manifest, worksheet.stem, folder)
+            annotate.record_pools(Path(cfg.paths.root) / "data" / "pools.jsonl", args.manifest, records)
+        for target, batch in routed.items():
+            batches.setdefault(target, []).extend(batch)
     for target, batch in batches.items():
         added, skipped = annotate.merge_into(target, batch)
         print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
