@@ -272,6 +272,14 @@ def read_worksheet(path: Path, annotator: str, known: dict[str, Paragraph]) -> l
     return records
 
 
+def as_adjudicated(records: list[Annotation], by: str) -> list[Annotation]:
+    """A reader's decisions on contested or audited labels, recorded as adjudication (they win
+    over every other record of the paragraph); the note keeps who decided and why."""
+    return [
+        Annotation(r.id, r.text_hash, r.label, ADJUDICATED, f"{by}: {r.note}".rstrip(": ")) for r in records
+    ]
+
+
 def merge_into(target: Path, new: list[Annotation]) -> tuple[int, int]:
     """Add new records to an annotation file; a paragraph keeps one record per annotator."""
     existing = read_annotations(target) if target.exists() else []

@@ -57,6 +57,7 @@ class SplitConfig:
     seed: int = 13  # the split is a function of this seed and the data alone
     hold_out: str = "none"  # "none", or "outlet": test = whole newspapers never seen in training
     test_sources: list[str] = field(default_factory=list)  # outlets held out when hold_out=outlet
+    test_always: list[str] = field(default_factory=list)  # sources never trained on (e.g. seeds)
     file: str | None = None  # committed split file (id -> split); null: computed from the seed
     # an earlier frozen version whose test and dev paragraphs stay where they were; its test
     # paragraphs are also scored on their own (`test_<version>/...`) so old numbers stay comparable

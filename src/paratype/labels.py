@@ -76,7 +76,8 @@ def join_annotations(
     """Match annotations to paragraphs by id; unknown or stale ids are reported, never used.
 
     Returns the annotation for each paragraph id that has one. When one paragraph has several
-    annotations (double labelling), the adjudicated one wins, then the first.
+    annotations (double labelling), the last adjudicated one wins (an audit after an
+    adjudication), else the first.
     """
     by_position = {(p.article_id, p.position): p for p in paragraphs}
     joined: dict[str, Annotation] = {}
@@ -88,7 +89,7 @@ def join_annotations(
             stale.append(record.id)
             continue
         current = joined.get(record.id)
-        if current is None or (record.annotator == ADJUDICATED and current.annotator != ADJUDICATED):
+        if current is None or record.annotator == ADJUDICATED:
             joined[record.id] = record
     if stale:
         raise InputError(

@@ -73,16 +73,24 @@ def article_groups(items: Sequence[LabelledParagraph]) -> dict[str, str]:
         for other in lsh.query(signature):
             groups.union(article, other.split("\t")[0])
         lsh.insert(f"{article}\t{item.paragraph.id}", signature)
-    return {article: groups.find(article) for article in groups.parent}
+    # name each group by its smallest article id: the union order (LSH answers are sets) must not
+    # change the names, or the seeded shuffle of groups, and so the split, would change run to run
+    root_name: dict[str, str] = {}
+    for article in sorted(groups.parent):
+        root_name.setdefault(groups.find(article), article)
+    return {article: root_name[groups.find(article)] for article in groups.parent}
 
 
-def _fill(groups: list[tuple[str, int]], target: float) -> tuple[list[str], list[tuple[str, int]]]:
-    """Take groups in order while that brings the paragraph count closer to the target."""
+def _fill(
+    groups: list[tuple[str, int]], target: float, start: bool = False
+) -> tuple[list[str], list[tuple[str, int]]]:
+    """Take groups in order while that brings the paragraph count closer to the target
+    (the first group always, unless `start`: the split has paragraphs already)."""
     taken: list[str] = []
     count = 0
     rest: list[tuple[str, int]] = []
     for key, size in groups:
-        if not taken or abs(count + size - target) < abs(count - target):
+        if (not taken and not start) or abs(count + size - target) < abs(count - target):
             taken.append(key)
             count += size
         else:
@@ -93,8 +101,11 @@ def _fill(groups: list[tuple[str, int]], target: float) -> tuple[list[str], list
 def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[str, str]:
     """Paragraph id -> "train" | "dev" | "test" (or "excluded"); from the split file when one is set.
 
-    With `hold_out=outlet`, test holds every paragraph of the named outlets; a paragraph of
-    another outlet that republishes one of their stories is excluded rather than trained on.
+    A new assignment keeps every test and dev paragraph of `cfg.keep` where it was, and sends
+    the rest of their near-duplicate groups with them; paragraphs of `cfg.test_always` sources
+    are always test. The other groups are shuffled by `cfg.seed` and fill test and dev to their
+    shares. With `hold_out=outlet`, test holds every paragraph of the named outlets; a paragraph
+    of another outlet that republishes one of their stories is excluded rather than trained on.
     """
     if cfg.file:
         return read_split_file(Path(cfg.file), [i.paragraph.id for i in items])
@@ -104,31 +115,51 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[
             f"only {len(set(group_of.values()))} article group(s): a grouped "
             "train/dev/test split needs at least 3 articles; add data"
         )
+    kept = read_split_file(Path(cfg.keep), []) if cfg.keep else {}
     sizes: dict[str, int] = defaultdict(int)
+    fixed: dict[str, str] = {}  # group -> split, decided by kept paragraphs and held-out sources
+    kept_in: dict[str, set[str]] = defaultdict(set)
+    held_out = set(cfg.test_always) | (set(cfg.test_sources) if cfg.hold_out == "outlet" else set())
     for item in items:
-        sizes[group_of[item.paragraph.article_id]] += 1
-    test_groups: set[str] = set()
-    if cfg.hold_out == "outlet":
-        test_groups = {group_of[i.paragraph.article_id] for i in items if i.source in cfg.test_sources}
-        if not test_groups:
-            raise InputError(
-                f"data.split.test_sources={cfg.test_sources} match no labelled "
-                "paragraph; name outlets that occur in the data"
-            )
+        group = group_of[item.paragraph.article_id]
+        sizes[group] += 1
+        if kept.get(item.paragraph.id) in ("dev", "test"):
+            kept_in[group].add(kept[item.paragraph.id])
+        if item.source in held_out or kept.get(item.paragraph.id) == "test":
+            fixed[group] = "test"
+        elif kept.get(item.paragraph.id) == "dev":
+            fixed.setdefault(group, "dev")
+    # new paragraphs that join a kept dev group to a kept test group: used nowhere
+    bridged = {g for g, splits in kept_in.items() if len(splits) > 1}
+    if cfg.hold_out == "outlet" and not any(i.source in cfg.test_sources for i in items):
+        raise InputError(
+            f"data.split.test_sources={cfg.test_sources} match no labelled "
+            "paragraph; name outlets that occur in the data"
+        )
     ordered = sorted(sizes.items())
     random.Random(cfg.seed).shuffle(ordered)
-    pool = [g for g in ordered if g[0] not in test_groups]
+    pool = [g for g in ordered if g[0] not in fixed]
     total = len(items)
-    if not test_groups:
-        taken, pool = _fill(pool, cfg.test * total)
-        test_groups = set(taken)
-    dev_groups, _ = _fill(pool, cfg.dev * total)
-    split_of_group = {g: "test" for g in test_groups} | {g: "dev" for g in dev_groups}
-    split_of = {i.paragraph.id: split_of_group.get(group_of[i.paragraph.article_id], "train") for i in items}
-    if cfg.hold_out == "outlet":  # copies of a held-out outlet's story in other outlets: used nowhere
-        for item in items:
-            if split_of[item.paragraph.id] == "test" and item.source not in cfg.test_sources:
-                split_of[item.paragraph.id] = EXCLUDED
+    if cfg.hold_out != "outlet":
+        have = sum(sizes[g] for g, split in fixed.items() if split == "test")
+        taken, pool = _fill(pool, max(cfg.test * total - have, 0), start=have > 0)
+        fixed |= dict.fromkeys(taken, "test")
+    have = sum(sizes[g] for g, split in fixed.items() if split == "dev")
+    taken, _ = _fill(pool, max(cfg.dev * total - have, 0), start=have > 0)
+    fixed |= dict.fromkeys(taken, "dev")
+    split_of = {}
+    for item in items:
+        pid = item.paragraph.id
+        split = kept.get(pid) if kept.get(pid) in ("dev", "test") else None
+        group = group_of[item.paragraph.article_id]
+        split_of[pid] = split or (EXCLUDED if group in bridged else fixed.get(group, "train"))
+        if (
+            cfg.hold_out == "outlet"
+            and split_of[pid] == "test"
+            and item.source not in held_out
+            and kept.get(pid) != "test"
+        ):
+            split_of[pid] = EXCLUDED  # a copy of a held-out outlet's story: used nowhere
     return split_of
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from paratype import annotate
 from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
-from paratype.corpus import read_corpus
+from paratype.corpus import read_corpus, read_seeds
 from paratype.errors import InputError
 from paratype.labels import read_annotations
 from paratype.segment import segment_articles
@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a `deal` manifest: second readings go to double.jsonl, pools to pools.jsonl",
     )
+    adj = sub.add_parser(
+        "adjudicate", help="record a reader's decisions on disagreements or audit suspects (they win)"
+    )
+    adj.add_argument("worksheet", type=existing_file, help="labelled adjudication or audit worksheet")
+    adj.add_argument("--by", required=True, help="who decided (a name, not a model)")
+    adj.add_argument(
+        "--into", default="adjudicated.jsonl", help="file in paths.annotations_dir (audits: audit.jsonl)"
+    )
     parser.add_argument(
         "overrides", nargs="*", default=[], help="config overrides, e.g. paths.corpus_dir=..."
     )
@@ -82,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _corpus_paragraphs(overrides: list[str], topic: str = "any", opinion: bool = False):
     cfg = to_config(compose(["data=corpus", *overrides]))
-    articles = list(read_corpus(Path(cfg.paths.corpus_dir)))
+    # the seed articles too: they are gold already (never exported), but audits may re-read them
+    articles = [*read_seeds(Path(cfg.paths.seeds_dir)), *read_corpus(Path(cfg.paths.corpus_dir))]
     if topic != "any":
         wanted = topic == "security"
         articles = [
@@ -159,7 +168,16 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adjudicate(args: argparse.Namespace) -> int:
+    cfg, paragraphs, _ = _corpus_paragraphs(args.overrides)
+    records = annotate.read_worksheet(args.worksheet, args.by, {p.id: p for p in paragraphs})
+    target = Path(cfg.paths.annotations_dir) / args.into
+    added, skipped = annotate.merge_into(target, annotate.as_adjudicated(records, args.by))
+    print(f"recorded {added} decision(s) by {args.by} in {target} ({skipped} decided before)")
+    return 0
+
+
 def main() -> None:
     args = _parser().parse_args()
-    commands = {"export": _export, "deal": _deal, "import": _import}
+    commands = {"export": _export, "deal": _deal, "import": _import, "adjudicate": _adjudicate}
     run_cli("paratype-annotate", lambda: commands[args.command](args))

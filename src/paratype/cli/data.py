@@ -4,6 +4,7 @@ paratype-data download                 fetch the upstream SaudiNewsNet files (ve
 paratype-data stats data=corpus        counts per label, split and outlet (Markdown)
 paratype-data split data=corpus --out data/splits/corpus-v2.jsonl   freeze a split
 paratype-data agreement                Cohen's kappa of the double labelling
+paratype-data audit data=corpus --out .cache/worksheets/audit.jsonl   suspects to re-read
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from paratype.cli.common import run_cli
+from paratype.errors import InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,10 +24,19 @@ def _parser() -> argparse.ArgumentParser:
     down = sub.add_parser("download", help="fetch the upstream corpus into paths.download_dir")
     down.add_argument("--base-url", default=None, help="mirror of the upstream dataset/ folder")
     sub.add_parser("stats", help="counts of the labelled data set")
-    split = sub.add_parser("split", help="write the current split assignment to a file")
-    split.add_argument("--out", type=Path, required=True)
+    split = sub.add_parser(
+        "split",
+        help="write a NEW split version from data.split.seed, keeping the dev and test paragraphs "
+        "of data.split.keep (data.split.file is not read)",
+    )
+    split.add_argument(
+        "--out", type=Path, required=True, help="the new version, e.g. data/splits/corpus-v3.jsonl"
+    )
     agree = sub.add_parser("agreement", help="kappa between gold.jsonl and double.jsonl")
     agree.add_argument("--second", default="double.jsonl", help="file in paths.annotations_dir")
+    audit = sub.add_parser("audit", help="gold labels to re-read (cleanlab, out-of-fold TF-IDF)")
+    audit.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
+    audit.add_argument("--folds", type=int, default=5, help="grouped folds for the out-of-fold model")
     for p in (down, *sub.choices.values()):
         p.add_argument("overrides", nargs="*", default=[], help="config overrides, e.g. data=corpus")
     return parser
@@ -62,13 +73,38 @@ def _stats(args, cfg) -> None:
 
 
 def _split(args, cfg) -> None:
-    from paratype.data import load_labelled
-    from paratype.splits import assign_splits, write_split_file
+    from collections import Counter
 
+    from paratype.data import load_labelled
+    from paratype.splits import assign_splits, read_split_file, write_split_file
+
+    current = Path(cfg.data.split.file) if cfg.data.split.file else None
     cfg.data.split.file = None
     split_of = assign_splits(load_labelled(cfg.data, cfg.paths), cfg.data.split)
+    counts = Counter(split_of.values())
+    if args.out.exists():
+        if read_split_file(args.out, []) != split_of:
+            raise InputError(
+                f"{args.out} exists with another assignment; a frozen split is never rewritten: "
+                "choose a new version name"
+            )
+        print(f"reproduced the frozen split {args.out} exactly; nothing written")
+        return
     write_split_file(args.out, split_of)
-    print(f"wrote {len(split_of)} assignments to {args.out}; set data.split.file to use it")
+    print(
+        f"wrote a new split version {args.out}: "
+        + ", ".join(f"{s} {counts[s]}" for s in ("train", "dev", "test", "excluded") if counts[s])
+    )
+    if cfg.data.split.keep:
+        old = read_split_file(Path(cfg.data.split.keep), [])
+        held = [pid for pid, s in old.items() if s in ("dev", "test") and pid in split_of]
+        same = sum(split_of[pid] == old[pid] for pid in held)
+        print(f"kept {same} of {len(held)} dev/test paragraphs of {cfg.data.split.keep} where they were")
+    if current and current.exists():
+        moved = sum(split_of.get(pid, s) != s for pid, s in read_split_file(current, []).items())
+        print(
+            f"{moved} paragraphs differ from the frozen {current}; set data.split.file={args.out} to use it"
+        )
 
 
 def _agreement(args, cfg) -> None:
@@ -81,6 +117,37 @@ def _agreement(args, cfg) -> None:
     )
 
 
+def _audit(args, cfg) -> None:
+    from functools import partial
+
+    from paratype.audit import find_suspects, out_of_fold_proba
+    from paratype.data import load_labelled
+    from paratype.io import write_jsonl
+    from paratype.models import trainer
+
+    if cfg.model.kind != "tfidf":
+        raise InputError(f"model={cfg.model.kind}: the audit fits one model per fold; use model=tfidf")
+    items = load_labelled(cfg.data, cfg.paths)
+    fit = partial(trainer("tfidf").fit, cfg.model, seed=cfg.seed)
+    suspects = find_suspects(items, out_of_fold_proba(items, fit, args.folds))
+    rows = (
+        {
+            "id": s.item.paragraph.id,
+            "source": s.item.source,
+            "text": s.item.paragraph.text,
+            "given": s.given,
+            "label": "",
+            "note": "",
+        }
+        for s in suspects
+    )
+    written = write_jsonl(args.out, rows)
+    print(
+        f"{written} of {len(items)} gold labels flagged by cleanlab ({args.folds}-fold out-of-fold "
+        f"TF-IDF); re-read them in {args.out}, then `paratype-annotate adjudicate {args.out} --by <name>`"
+    )
+
+
 def main() -> None:
     args = _parser().parse_args()
 
@@ -88,8 +155,13 @@ def main() -> None:
         from paratype.config import compose, to_config
 
         cfg = to_config(compose(args.overrides))
-        {"download": _download, "stats": _stats, "split": _split, "agreement": _agreement}[args.command](
-            args, cfg
-        )
+        commands = {
+            "download": _download,
+            "stats": _stats,
+            "split": _split,
+            "agreement": _agreement,
+            "audit": _audit,
+        }
+        commands[args.command](args, cfg)
 
     run_cli("paratype-data", body)
