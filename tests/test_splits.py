@@ -102,3 +102,68 @@ def test_split_file_round_trip_and_missing_ids(tmp_path):
     assert read_split_file(tmp_path / "s.jsonl", split_of) == split_of
     with pytest.raises(InputError, match="not in split file"):
         read_split_file(tmp_path / "s.jsonl", [*split_of, "new-000-x"])
+
+
+def grown_corpus():
+    """The corpus above grown by new articles, one of them republishing a kept test story."""
+    items = corpus()
+    items += [item(f"new-{n}", 0, distinct(n + 20), "alwatan") for n in range(12)]
+    return items
+
+
+def test_a_new_version_keeps_old_dev_and_test_where_they_were(tmp_path):
+    old_items = corpus()
+    old = assign_splits(old_items, SplitConfig(dev=0.2, test=0.2, seed=1))
+    write_split_file(tmp_path / "v1.jsonl", old)
+    items = grown_corpus()
+    items.append(item("new-copy", 0, "وقال مصدر أمني: " + WIRE, "almadina"))  # joins the wire group
+    for seed in range(5):
+        new = assign_splits(items, SplitConfig(dev=0.2, test=0.2, seed=seed, keep=str(tmp_path / "v1.jsonl")))
+        assert all(new[pid] == s for pid, s in old.items() if s in ("dev", "test"))
+        assert new[items[-1].paragraph.id] == new[items[0].paragraph.id]  # the copy goes with its story
+        assert sum(s == "test" for s in new.values()) >= 0.15 * len(items)
+
+
+def test_paragraphs_that_bridge_a_kept_dev_and_a_kept_test_group_are_used_nowhere(tmp_path):
+    items = corpus()
+    dev_text, test_text = distinct(1), distinct(2)
+    kept = {i.paragraph.id: "train" for i in items}
+    kept[items[3].paragraph.id], kept[items[4].paragraph.id] = "dev", "test"
+    write_split_file(tmp_path / "v1.jsonl", kept)
+    bridge = item("bridge", 0, dev_text)  # a copy of the dev story...
+    bridge_2 = item("bridge", 1, test_text)  # ...in an article that also copies the test story
+    new = assign_splits([*items, bridge, bridge_2], SplitConfig(keep=str(tmp_path / "v1.jsonl")))
+    assert new[items[3].paragraph.id] == "dev" and new[items[4].paragraph.id] == "test"
+    assert new[bridge.paragraph.id] == new[bridge_2.paragraph.id] == "excluded"
+
+
+def test_test_always_sources_are_never_trained_on():
+    split_of = assign_splits(corpus(), SplitConfig(test_always=["sabq"]))
+    assert all(split_of[i.paragraph.id] == "test" for i in corpus() if i.source == "sabq")
+
+
+def test_the_assignment_does_not_depend_on_the_hash_seed(tmp_path):
+    """Group names come from article ids, not from the order LSH returns its (set) answers."""
+    code = (
+        "from tests.test_splits import grown_corpus; from paratype.splits import assign_splits;"
+        "from paratype.config import SplitConfig; import json;"
+        "print(json.dumps(sorted(assign_splits(grown_corpus(), SplitConfig(seed=3)).items())))"
+    )
+    import os
+    import subprocess
+    import sys
+
+    from paratype.config import PROJECT_ROOT
+
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outputs) == 1

@@ -59,6 +59,7 @@ def _stats(args, cfg) -> None:
     import pandas as pd
 
     from paratype.data import SPLITS, build_dataset
+    from paratype.io import read_jsonl
 
     data = build_dataset(cfg.data, cfg.paths)
     frame = pd.concat([data.splits[s].to_pandas().assign(split=s) for s in SPLITS])
@@ -67,7 +68,10 @@ def _stats(args, cfg) -> None:
         f"data={cfg.data.name}: {len(frame)} paragraphs from {frame.article_id.nunique()} articles, "
         f"fingerprint {data.fingerprint}\n"
     )
-    for column in ("split", "source"):
+    pools = Path(cfg.paths.root) / "data" / "pools.jsonl"
+    pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
+    frame["pool"] = [pool_of.get(pid, "rounds 1-2") for pid in frame["id"]]
+    for column in ("split", "source", "pool"):
         table = pd.crosstab(frame[column], frame["label"], margins=True, margins_name="total")
         print(table.to_markdown() + "\n")
 

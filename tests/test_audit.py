@@ -1,0 +1,38 @@
+"""The label audit flags a planted wrong label among clean ones (cleanlab on out-of-fold TF-IDF)."""
+
+from functools import partial
+
+from paratype.audit import find_suspects, out_of_fold_proba
+from paratype.config import TfidfConfig
+from paratype.data import LabelledParagraph
+from paratype.models import tfidf
+from paratype.segment import Paragraph
+
+TEMPLATES = {
+    "field_operation": "أعلنت الشرطة القبض على {} مطلوبين في مداهمة بحي {} فجر اليوم وضبط أسلحة",
+    "official_warning": "حذر وزير الداخلية من خطورة {} ودعا سكان {} إلى اليقظة والحذر الشديد",
+    "expert_assessment": "يرى الخبير الأمني أن التنظيم يحاول {} ويتوقع مراقبون في {} مرحلة جديدة",
+    "other": "افتتح المعرض الدولي {} أبوابه أمس في مدينة {} بمشاركة دور النشر",
+}
+FILLERS = ["ثلاثة", "الشمال", "الجنوب", "الشرق", "الغرب", "الوسط", "خمسة", "سبعة", "عشرة", "الساحل"]
+
+
+def gold_set() -> list[LabelledParagraph]:
+    items = []
+    for label, template in TEMPLATES.items():
+        for k, a in enumerate(FILLERS):
+            for m, b in enumerate(FILLERS[:4]):
+                article = f"{label[:3]}{k}{m}"
+                items.append(LabelledParagraph(Paragraph(article, 0, template.format(a, b)), "x", label))
+    return items
+
+
+def test_audit_flags_a_planted_wrong_label():
+    items = gold_set()
+    planted = items[5]  # a field operation, labelled other
+    items[5] = LabelledParagraph(planted.paragraph, planted.source, "other")
+    fit = partial(tfidf.fit, TfidfConfig(), seed=0)
+    suspects = find_suspects(items, out_of_fold_proba(items, fit, folds=5))
+    assert planted.paragraph.id in [s.item.paragraph.id for s in suspects[:3]]
+    assert next(s for s in suspects if s.item.paragraph.id == planted.paragraph.id).given == "other"
+    assert len(suspects) < len(items) // 4  # clean labels are mostly left alone
