@@ -5,8 +5,8 @@ import pytest
 from paratype.annotate import (
     deal,
     is_opinion,
-    least_sure,
     merge_into,
+    model_ranked,
     pool_candidates,
     read_worksheet,
     route_by_manifest,
@@ -54,9 +54,9 @@ class FakeModel:
         )
 
 
-def test_least_sure_orders_by_the_models_confidence():
-    assert least_sure(PARAS[:3], FakeModel(), 2, exclude=set()) == [PARAS[0], PARAS[1]]
-    assert least_sure(PARAS[:3], FakeModel(), 5, exclude={PARAS[0].id}) == [PARAS[1], PARAS[2]]
+def test_model_ranked_orders_by_the_models_confidence():
+    assert model_ranked(PARAS[:3], FakeModel(), 2, exclude=set()) == [PARAS[0], PARAS[1]]
+    assert model_ranked(PARAS[:3], FakeModel(), 5, exclude={PARAS[0].id}) == [PARAS[1], PARAS[2]]
 
 
 def test_worksheet_round_trip_and_merge(tmp_path):
@@ -126,12 +126,17 @@ class ScoredModel:
         return pd.DataFrame({"score_other": [self.confidence[t] for t in frame["text"]]})
 
 
-def test_least_sure_keeps_one_paragraph_per_near_duplicate_cluster():
+def test_likely_pool_ranks_by_one_labels_probability():
+    model = ScoredModel({PARAS[0].text: 0.3, PARAS[1].text: 0.9, PARAS[2].text: 0.6})
+    assert model_ranked(PARAS[:3], model, 2, exclude=set(), likely="other") == [PARAS[1], PARAS[2]]
+
+
+def test_model_ranked_keeps_one_paragraph_per_near_duplicate_cluster():
     copy = Paragraph("z", 0, PARAS[0].text + " اليوم")
     model = ScoredModel({PARAS[0].text: 0.3, copy.text: 0.35, PARAS[1].text: 0.6})
     candidates = [PARAS[0], copy, PARAS[1]]
-    assert least_sure(candidates, model, 2, exclude=set()) == [PARAS[0], PARAS[1]]
-    assert least_sure(candidates, model, 2, exclude=set(), diverse=False) == [PARAS[0], copy]
+    assert model_ranked(candidates, model, 2, exclude=set()) == [PARAS[0], PARAS[1]]
+    assert model_ranked(candidates, model, 2, exclude=set(), diverse=False) == [PARAS[0], copy]
 
 
 def _labelled_sheet(path, rows):

@@ -119,23 +119,31 @@ def sample(
     return chosen
 
 
-def least_sure(
-    candidates: Sequence[Paragraph], model, n: int, exclude: set[str], batch: int = 512, diverse: bool = True
+def model_ranked(
+    candidates: Sequence[Paragraph],
+    model,
+    n: int,
+    exclude: set[str],
+    likely: str | None = None,
+    batch: int = 512,
+    diverse: bool = True,
 ) -> list[Paragraph]:
-    """The n candidates whose most likely label the model (an MLflow pyfunc) is least sure of.
+    """n candidates ranked by a model (an MLflow pyfunc): by default those whose most likely label
+    it is least sure of; with `likely`, those it finds likeliest to be that label (to reach a
+    rare label the rules missed). The model only picks what is read, never the label.
 
     `diverse`: at most one paragraph per near-duplicate cluster (MinHash LSH), so the pool is not
-    spent on copies of one wire story the model happens to find hard.
+    spent on copies of one wire story.
     """
     import pandas as pd
 
     fresh = [p for p in candidates if p.id not in exclude]
-    confidence: list[float] = []
+    keys: list[float] = []
     for start in range(0, len(fresh), batch):
         texts = [p.text for p in fresh[start : start + batch]]
         scores = model.predict(pd.DataFrame({"text": texts})).filter(like="score_")
-        confidence.extend(scores.max(axis=1).tolist())
-    order = sorted(range(len(fresh)), key=confidence.__getitem__)
+        keys.extend((scores.max(axis=1) if likely is None else -scores[f"score_{likely}"]).tolist())
+    order = sorted(range(len(fresh)), key=keys.__getitem__)
     if not diverse:
         return [fresh[i] for i in order[:n]]
     lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from paratype import annotate
@@ -18,7 +19,7 @@ from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus, read_seeds
 from paratype.errors import InputError
-from paratype.labels import read_annotations
+from paratype.labels import check_label, read_annotations
 from paratype.segment import segment_articles
 
 
@@ -31,8 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--pool",
         default="random",
-        help="random | opinion (columns, editorials, interviews) | uncertain (the best model's "
-        "least sure, one per near-duplicate cluster) | " + " | ".join(annotate.POOLS),
+        help="random | opinion (columns, editorials, interviews) | uncertain (the model's least "
+        "sure, one per near-duplicate cluster) | likely:<label> (the model's likeliest of a label) | "
+        + " | ".join(annotate.POOLS),
+    )
+    export.add_argument(
+        "--model", default=None, help="model for uncertain/likely pools (default: the served champion)"
     )
     export.add_argument("--n", type=int, default=100, help="paragraphs to export")
     export.add_argument("--seed", type=int, default=0)
@@ -111,13 +116,16 @@ def _annotated_ids(files: list[str]) -> set[str]:
 
 def _export(args: argparse.Namespace) -> int:
     cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topic, args.pool == "opinion")
-    uncertain = args.pool == "uncertain"
-    candidates = annotate.pool_candidates(paragraphs, "random" if uncertain else args.pool)
+    ranked = args.pool == "uncertain" or args.pool.startswith("likely:")
+    likely = args.pool.removeprefix("likely:") if args.pool.startswith("likely:") else None
+    if likely is not None:
+        check_label(likely, "--pool likely:<label>")
+    candidates = annotate.pool_candidates(paragraphs, "random" if ranked else args.pool)
     exclude = _annotated_ids(cfg.data.annotation_files) | {
         json.loads(line)["id"] for ws in args.exclude for line in ws.read_text().splitlines() if line
     }
-    if uncertain:
-        chosen = annotate.least_sure(candidates, _best_model(cfg), args.n, exclude)
+    if ranked:
+        chosen = annotate.model_ranked(candidates, _model(cfg, args.model), args.n, exclude, likely)
     else:
         chosen = annotate.sample(candidates, args.n, args.seed, exclude, source_of, args.max_share)
     written = annotate.write_worksheet(args.out, ((p, source_of[p.article_id]) for p in chosen))
@@ -136,10 +144,12 @@ def _deal(args: argparse.Namespace) -> int:
     return 0
 
 
-def _best_model(cfg):
+def _model(cfg, spec: str | None):
     from paratype import tracking
 
-    return tracking.load_model(tracking.resolve_model_uri(None, cfg.tracking), cfg.tracking)
+    uri = tracking.resolve_model_uri(spec, cfg.tracking)
+    print(f"ranking candidates with model {uri}", file=sys.stderr)
+    return tracking.load_model(uri, cfg.tracking)
 
 
 def _import(args: argparse.Namespace) -> int:
