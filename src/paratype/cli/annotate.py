@@ -19,6 +19,7 @@ from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus, read_seeds
 from paratype.errors import InputError
+from paratype.io import write_jsonl
 from paratype.labels import check_label, read_annotations
 from paratype.segment import segment_articles
 
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a `deal` manifest: second readings go to double.jsonl, pools to pools.jsonl",
     )
+    dis = sub.add_parser(
+        "disagreements",
+        help="worksheet of double-labelled paragraphs whose readers disagree, not yet adjudicated",
+    )
+    dis.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
     adj = sub.add_parser(
         "adjudicate", help="record a reader's decisions on disagreements or audit suspects (they win)"
     )
@@ -178,6 +184,36 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _disagreements(args: argparse.Namespace) -> int:
+    cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides)
+    folder = Path(cfg.paths.annotations_dir)
+    first = {r.id: r for r in read_annotations(folder / "gold.jsonl")}
+    decided = {r.id for r in read_annotations(folder / "adjudicated.jsonl")}
+    by_id = {p.id: p for p in paragraphs}
+    second: dict[str, list] = {}
+    for b in read_annotations(folder / "double.jsonl"):
+        if b.id in first and b.id in by_id and b.id not in decided:
+            second.setdefault(b.id, []).append(b)
+    rows = [
+        {
+            "id": pid,
+            "source": source_of[by_id[pid].article_id],
+            "text": by_id[pid].text,
+            "reading_a": first[pid].label,
+            "note_a": first[pid].note,
+            "reading_b": " / ".join(b.label for b in others),
+            "note_b": " / ".join(b.note for b in others),
+            "label": "",
+            "note": "",
+        }
+        for pid, others in second.items()
+        if any(b.label != first[pid].label for b in others)
+    ]
+    written = write_jsonl(args.out, rows)
+    print(f"wrote {written} undecided disagreements to {args.out}; decide them, then `adjudicate` it")
+    return 0
+
+
 def _adjudicate(args: argparse.Namespace) -> int:
     cfg, paragraphs, _ = _corpus_paragraphs(args.overrides)
     records = annotate.read_worksheet(args.worksheet, args.by, {p.id: p for p in paragraphs})
@@ -189,5 +225,11 @@ def _adjudicate(args: argparse.Namespace) -> int:
 
 def main() -> None:
     args = _parser().parse_args()
-    commands = {"export": _export, "deal": _deal, "import": _import, "adjudicate": _adjudicate}
+    commands = {
+        "export": _export,
+        "deal": _deal,
+        "import": _import,
+        "disagreements": _disagreements,
+        "adjudicate": _adjudicate,
+    }
     run_cli("paratype-annotate", lambda: commands[args.command](args))

@@ -104,7 +104,7 @@ def _split(args, cfg) -> None:
         held = [pid for pid, s in old.items() if s in ("dev", "test") and pid in split_of]
         same = sum(split_of[pid] == old[pid] for pid in held)
         print(f"kept {same} of {len(held)} dev/test paragraphs of {cfg.data.split.keep} where they were")
-    if current and current.exists():
+    if current and current.exists() and current.resolve() != args.out.resolve():
         moved = sum(split_of.get(pid, s) != s for pid, s in read_split_file(current, []).items())
         print(
             f"{moved} paragraphs differ from the frozen {current}; set data.split.file={args.out} to use it"
@@ -127,6 +127,7 @@ def _audit(args, cfg) -> None:
     from paratype.audit import find_suspects, out_of_fold_proba
     from paratype.data import load_labelled
     from paratype.io import write_jsonl
+    from paratype.labels import read_annotations
     from paratype.models import trainer
 
     if cfg.model.kind != "tfidf":
@@ -134,6 +135,9 @@ def _audit(args, cfg) -> None:
     items = load_labelled(cfg.data, cfg.paths)
     fit = partial(trainer("tfidf").fit, cfg.model, seed=cfg.seed)
     suspects = find_suspects(items, out_of_fold_proba(items, fit, args.folds))
+    decided = Path(cfg.paths.annotations_dir) / "audit.jsonl"
+    audited = {r.id for r in read_annotations(decided)} if decided.exists() else set()
+    fresh = [s for s in suspects if s.item.paragraph.id not in audited]
     rows = (
         {
             "id": s.item.paragraph.id,
@@ -143,12 +147,14 @@ def _audit(args, cfg) -> None:
             "label": "",
             "note": "",
         }
-        for s in suspects
+        for s in fresh
     )
     written = write_jsonl(args.out, rows)
     print(
-        f"{written} of {len(items)} gold labels flagged by cleanlab ({args.folds}-fold out-of-fold "
-        f"TF-IDF); re-read them in {args.out}, then `paratype-annotate adjudicate {args.out} --by <name>`"
+        f"{len(suspects)} of {len(items)} gold labels flagged by cleanlab ({args.folds}-fold out-of-fold "
+        f"TF-IDF), {len(suspects) - written} of them re-read in an earlier audit; re-read the other "
+        f"{written} in {args.out}, then `paratype-annotate adjudicate {args.out} --by <name> "
+        "--into audit.jsonl`"
     )
 
 
