@@ -181,7 +181,7 @@ def test_deal_gives_double_rows_to_a_second_reader_stratified_by_pool(tmp_path):
     assert all(r["reader"] != first_reader[r["id"]] for r in second)
     sheets = sorted((tmp_path / "round").glob("reader-*.jsonl"))
     sizes = [len(s.read_text().splitlines()) for s in sheets]
-    assert sum(sizes) == 48 and max(sizes) - min(sizes) <= 3
+    assert sum(sizes) == 48 and max(sizes) - min(sizes) <= 2
     assert all("pool" not in json.loads(line) for s in sheets for line in s.read_text().splitlines())
 
 

@@ -145,5 +145,10 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
     texts = [t for split in result.data.splits.values() for t in split["text"]]
     reference = torch_model.predict_proba(texts)
     fast = reloaded.predict_proba(texts)
-    assert (reference.argmax(axis=1) == fast.argmax(axis=1)).mean() >= 0.95
+    np.testing.assert_allclose(fast, reference, atol=0.05)  # int8 moves probabilities a little...
+    # ...so labels agree wherever that error cannot flip them (a 1-epoch tiny model has many ties)
+    error = np.abs(fast - reference).max()
+    top2 = np.sort(reference, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * error
+    assert (reference.argmax(axis=1) == fast.argmax(axis=1))[clear].all()
     np.testing.assert_allclose(fast.sum(axis=1), 1.0, rtol=1e-5)

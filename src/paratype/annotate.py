@@ -185,7 +185,12 @@ def deal(pools: dict[Path, str], readers: int, double: int, seed: int, out: Path
     rng.shuffle(ids)
     first = {pid: k % readers for k, pid in enumerate(ids)}
     twice = _stratified(ids, [rows[pid][0] for pid in ids], double)
-    second = {pid: (first[pid] + 1 + rng.randrange(readers - 1)) % readers for pid in twice}
+    load = [sum(1 for pid in ids if first[pid] == k) for k in range(readers)]
+    second: dict[str, int] = {}
+    for pid in ids:  # each second reading to the least loaded other reader: sheets stay even
+        if pid in twice:
+            second[pid] = min((k for k in range(readers) if k != first[pid]), key=load.__getitem__)
+            load[second[pid]] += 1
     sheets: list[list[dict]] = [[] for _ in range(readers)]
     manifest = []
     for pid in ids:

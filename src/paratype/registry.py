@@ -46,11 +46,25 @@ def test_hash(predictions: dict) -> str:
 
 
 def compare(a: dict, b: dict) -> dict[str, float] | None:
-    """Paired bootstrap of macro-F1, A − B, on the same frozen test paragraphs; None when the
-    two runs were tested on different paragraphs."""
-    if test_hash(a) != test_hash(b):
+    """Paired bootstrap of macro-F1, A − B, on the test paragraphs both runs were scored on,
+    judged by A's gold labels (the newer ones, after any audit); None when they share none.
+
+    Runs of one split share every test paragraph; a later split version keeps its predecessor's
+    test paragraphs, so a model of the new version can still be weighed against the old champion.
+    """
+    row_a = {pid: k for k, pid in enumerate(a["ids"])}
+    row_b = {pid: k for k, pid in enumerate(b["ids"])}
+    common = [pid for pid in a["ids"] if pid in row_b]
+    if not common:
         return None
-    return paired_bootstrap(a["gold"], served_labels(a), served_labels(b), len(a["labels"]))
+    served_a, served_b = served_labels(a), served_labels(b)
+    result = paired_bootstrap(
+        [a["gold"][row_a[pid]] for pid in common],
+        [served_a[row_a[pid]] for pid in common],
+        [served_b[row_b[pid]] for pid in common],
+        len(a["labels"]),
+    )
+    return result | {"n": float(len(common))}
 
 
 def served_labels(predictions: dict) -> np.ndarray:
@@ -89,8 +103,8 @@ def promote(run_id: str, cfg: TrackingConfig) -> Decision:
     comparison = compare(candidate, test_predictions(client, holder.run_id))
     if comparison is None:
         raise InputError(
-            f"run {run_id} was tested on other paragraphs than the champion (run "
-            f"{holder.run_id}); compare runs of the same frozen split"
+            f"run {run_id} shares no test paragraph with the champion (run "
+            f"{holder.run_id}); compare runs of one split or of versions that keep each other's test"
         )
     if comparison["ci_low"] > 0:
         _crown(client, run_id, candidate)

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "--max-share", type=float, default=1.0, help="largest share of the worksheet one outlet may take"
     )
     export.add_argument(
+        "--skip-outlets", nargs="*", default=[], help="outlets not to export (one already over-represented)"
+    )
+    export.add_argument(
         "--exclude",
         type=existing_file,
         nargs="*",
@@ -99,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _corpus_paragraphs(overrides: list[str], topic: str = "any", opinion: bool = False):
+def _corpus_paragraphs(
+    overrides: list[str], topic: str = "any", opinion: bool = False, skip_outlets: tuple[str, ...] = ()
+):
     cfg = to_config(compose(["data=corpus", *overrides]))
     # the seed articles too: they are gold already (never exported), but audits may re-read them
     articles = [*read_seeds(Path(cfg.paths.seeds_dir)), *read_corpus(Path(cfg.paths.corpus_dir))]
@@ -112,6 +117,7 @@ def _corpus_paragraphs(overrides: list[str], topic: str = "any", opinion: bool =
         ]
     if opinion:
         articles = [a for a in articles if annotate.is_opinion(a)]
+    articles = [a for a in articles if a.source not in skip_outlets]
     source_of = {a.article_id: a.source for a in articles}
     return cfg, segment_articles(articles, cfg.data.segmentation), source_of
 
@@ -121,7 +127,9 @@ def _annotated_ids(files: list[str]) -> set[str]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    cfg, paragraphs, source_of = _corpus_paragraphs(args.overrides, args.topic, args.pool == "opinion")
+    cfg, paragraphs, source_of = _corpus_paragraphs(
+        args.overrides, args.topic, args.pool == "opinion", tuple(args.skip_outlets)
+    )
     ranked = args.pool == "uncertain" or args.pool.startswith("likely:")
     likely = args.pool.removeprefix("likely:") if args.pool.startswith("likely:") else None
     if likely is not None:

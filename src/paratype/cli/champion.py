@@ -16,7 +16,7 @@ def main() -> None:
         prog="paratype-champion", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--run", help="candidate run id (default: best dev macro-F1)")
-    parser.add_argument("--split-version", default="corpus-v1", help="only runs judged on this split file")
+    parser.add_argument("--split-version", default="corpus-v2", help="only runs judged on this split file")
     parser.add_argument("overrides", nargs="*", default=[], help="config overrides")
     args = parser.parse_args()
 
@@ -33,7 +33,7 @@ def main() -> None:
         if decision.comparison:
             c = decision.comparison
             print(
-                f"test macro-F1 difference {c['difference']:+.3f} "
+                f"test macro-F1 difference {c['difference']:+.3f} on {int(c['n'])} shared test paragraphs "
                 f"(95% CI {c['ci_low']:+.3f} to {c['ci_high']:+.3f}, p={c['p_value']:.3f})"
             )
 
