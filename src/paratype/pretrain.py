@@ -198,7 +198,7 @@ def run(cfg: PretrainJobConfig) -> dict:
     """The whole job inside one MLflow run: texts, tokenizer, pretraining, saved model."""
     texts = corpus_texts(cfg)
     tracking.setup(cfg.tracking)
-    with mlflow.start_run(run_name="mini-bert-pretrain"), tempfile.TemporaryDirectory() as tmp:
+    with tracking.run(run_name="mini-bert-pretrain"), tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tags({"model_kind": "mini_bert_pretrain", **tracking.git_state()})
         mlflow.log_params(tracking.flatten({"pretrain": asdict(cfg.pretrain)}))
         stats = pretrain(texts, cfg.pretrain, Path(tmp))

@@ -12,6 +12,8 @@ import logging
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,22 @@ def setup(cfg: TrackingConfig) -> str:
         if "already exists" not in str(err).lower():
             raise
     return mlflow.set_experiment(cfg.experiment).experiment_id
+
+
+@contextmanager
+def run(**kwargs) -> Iterator[mlflow.ActiveRun]:
+    """An MLflow run that never stays RUNNING: FINISHED on success, KILLED when interrupted
+    (Ctrl-C, or SIGTERM, which the entry points turn into KeyboardInterrupt), FAILED otherwise."""
+    active = mlflow.start_run(**kwargs)
+    try:
+        yield active
+    except KeyboardInterrupt:
+        mlflow.end_run("KILLED")
+        raise
+    except BaseException:
+        mlflow.end_run("FAILED")
+        raise
+    mlflow.end_run()
 
 
 def git_state() -> dict[str, str]:

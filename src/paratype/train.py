@@ -103,7 +103,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     module = trainer(cfg.model.kind)
     fit = partial(module.fit, cfg.model, seed=cfg.seed)
     tracking.setup(cfg.tracking)
-    with mlflow.start_run(run_name=cfg.tracking.run_name) as run:
+    with tracking.run(run_name=cfg.tracking.run_name) as run:
         mlflow.set_tags(
             {
                 "model_kind": cfg.model.kind,

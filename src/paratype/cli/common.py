@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,9 @@ def run_cli(program: str, body: Callable[[], int | None], exit_on_success: bool 
     """Run `body`; an InputError is printed as `program: error: message`, never a traceback.
 
     `exit_on_success=False` returns instead of exiting, so a Hydra multirun goes on to its next job.
+    SIGTERM is handled as Ctrl-C: temporary files are removed and MLflow runs end KILLED.
     """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         code = body()
     except InputError as err:
@@ -29,9 +32,15 @@ def run_cli(program: str, body: Callable[[], int | None], exit_on_success: bool 
         sys.exit(code or 0)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def existing_file(path: str) -> Path:
     """argparse type for an input file: a clear message when it is missing."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"input {path} is a folder, not a file; name a file")
     if not p.is_file():
         raise InputError(f"input file {path} does not exist; check the path")
     return p

@@ -1,0 +1,70 @@
+"""SIGTERM loses nothing already done: no half-written output, no MLflow run left RUNNING."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from paratype.config import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _start(args: list[str], tmp: Path, **kwargs) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlruns.db"
+    return subprocess.Popen(
+        [str(BIN / args[0]), *args[1:]], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, **kwargs
+    )
+
+
+def _wait_for(condition, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.2)
+
+
+def _runs(tmp: Path):
+    if not (tmp / "mlruns.db").exists():
+        return []
+    try:
+        return mlflow.MlflowClient(f"sqlite:///{tmp}/mlruns.db").search_runs(["0", "1"])
+    except Exception:  # the store is being created
+        return []
+
+
+@pytest.mark.slow
+def test_sigterm_during_training_marks_the_run_killed(tmp_path):
+    proc = _start(
+        [
+            "paratype-train",
+            f"tracking.artifact_root={tmp_path}/artifacts",
+            "evaluation.cross_validation=article",
+        ],
+        tmp_path,
+    )
+    _wait_for(lambda: any(r.info.status == "RUNNING" for r in _runs(tmp_path)))
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert [r.info.status for r in _runs(tmp_path)] == ["KILLED"]
+
+
+@pytest.mark.slow
+def test_sigterm_during_predict_leaves_no_partial_output(trained, tmp_path):
+    out = tmp_path / "labels.jsonl"
+    proc = _start(
+        ["paratype-predict", "--model", trained.result.model_uri, "--output", str(out)],
+        trained.tmp,
+        stdin=subprocess.PIPE,
+    )
+    _wait_for(lambda: any(tmp_path.glob(".labels.jsonl.*.part")))
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert list(tmp_path.iterdir()) == []
