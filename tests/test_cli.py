@@ -104,3 +104,9 @@ def test_predict_csv_and_table_formats_and_article_summary(trained, tmp_path):
         "paratype-predict", "--format", "table", stdin="حذر الوزير من خطورة الوضع".encode(), tmp=trained.tmp
     )
     assert table.stdout.decode().splitlines()[0].split()[:3] == ["id", "label", "conf"]
+
+
+def test_predict_batch_size_must_be_positive(tmp_path):
+    for size in ("0", "-1"):
+        proc = run_cli("paratype-predict", "--batch-size", size, tmp=tmp_path, check=False)
+        assert proc.returncode == 2 and b"at least 1" in proc.stderr

@@ -22,3 +22,19 @@ def test_a_last_line_without_newline_is_read_whole(monkeypatch):
     monkeypatch.setattr(predict, "MAX_LINE_BYTES", 64)
     items = list(predict.read_items(io.BytesIO("خبر\nخبر أخير بلا سطر جديد".encode()), "text"))
     assert [i.text for i in items] == ["خبر", "خبر أخير بلا سطر جديد"]
+
+
+def test_a_byte_order_mark_does_not_turn_jsonl_into_text():
+    stream = io.BufferedReader(io.BytesIO(b'\xef\xbb\xbf{"id": "a", "text": "\xd9\x86\xd8\xb5"}\n'))
+    [item] = predict.read_items(stream, "auto")
+    assert (item.id, item.text, item.error) == ("a", "نص", None)
+
+
+def test_an_article_saved_with_a_bom_keeps_its_first_line():
+    from paratype.predict import read_articles
+    from paratype.segment import SegmentationConfig
+
+    page = "العنوان\n" + "أعلنت وزارة الداخلية القبض على خلية إرهابية مكونة من خمسة أشخاص في المنطقة الشرقية."
+    stream = io.BufferedReader(io.BytesIO(b"\xef\xbb\xbf" + page.encode()))
+    [item] = read_articles(stream, "auto", SegmentationConfig())
+    assert item.text.startswith("أعلنت")

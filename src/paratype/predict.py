@@ -66,9 +66,16 @@ def _check(item: Item) -> Item:
     return item
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
-    """The input's lines, each read with bounded memory; None for one over MAX_LINE_BYTES."""
+    """The input's lines, each read with bounded memory; None for one over MAX_LINE_BYTES.
+    A UTF-8 byte-order mark (Windows editors write one) is dropped from the first line."""
+    first = True
     while raw := stream.readline(MAX_LINE_BYTES + 1):
+        if first:
+            raw, first = raw.removeprefix(BOM), False
         if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
             yield raw
             continue
@@ -96,6 +103,8 @@ def read_items(stream: BinaryIO, input_format: str) -> Iterator[Item]:
 
 def read_articles(stream: BinaryIO, input_format: str, segmentation: SegmentationConfig) -> Iterator[Item]:
     """Each JSONL record (or, for plain text, the whole input) is an article, cut into paragraphs."""
+    if stream.peek(len(BOM))[: len(BOM)] == BOM:
+        stream.read(len(BOM))
     if input_format == "text" or (input_format == "auto" and stream.peek(1)[:1] != b"{"):
         raw = stream.read()
         if not raw.strip():

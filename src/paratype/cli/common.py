@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from collections.abc import Callable
@@ -44,3 +45,14 @@ def existing_file(path: str) -> Path:
     if not p.is_file():
         raise InputError(f"input file {path} does not exist; check the path")
     return p
+
+
+def positive_int(value: str) -> int:
+    """argparse type for a count that must be at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number

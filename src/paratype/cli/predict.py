@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from paratype.cli.common import existing_file, run_cli
+from paratype.cli.common import existing_file, positive_int, run_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--input-format", choices=["auto", "jsonl", "text"], default="auto")
     parser.add_argument("--articles", action="store_true", help="each input is a whole article")
     parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="paragraphs per model call")
     parser.add_argument(
         "overrides", nargs="*", default=[], help="config overrides, e.g. tracking.experiment=x"
     )
