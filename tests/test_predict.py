@@ -38,3 +38,13 @@ def test_an_article_saved_with_a_bom_keeps_its_first_line():
     stream = io.BufferedReader(io.BytesIO(b"\xef\xbb\xbf" + page.encode()))
     [item] = read_articles(stream, "auto", SegmentationConfig())
     assert item.text.startswith("أعلنت")
+
+
+def test_csv_cells_cannot_run_as_formulas_and_the_table_drops_escapes():
+    out = io.StringIO()
+    record = {"id": '=HYPERLINK("x")', "text": "@SUM(1)", "label": "other", "scores": {"other": 1.0}}
+    predict.CsvWriter(out, ["other"]).write(record)
+    assert "'=HYPERLINK" in out.getvalue() and "'@SUM" in out.getvalue()
+    table = io.StringIO()
+    predict.TableWriter(table, ["other"]).write(record | {"text": "نص \x1b[31mأحمر\x1b[0m"})
+    assert "\x1b" not in table.getvalue()

@@ -28,6 +28,14 @@ if not OmegaConf.has_resolver("paratype_root"):
     OmegaConf.register_new_resolver("paratype_root", lambda: str(PROJECT_ROOT))
 
 
+# Security-news vocabulary, written against fold_for_matching's folding (ا ي ه): the one definition,
+# used by the topic filter of the annotation pools and by the weak labelling functions.
+SECURITY_TOPIC = (
+    "داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف|"
+    "مليشيا|ميليشيا"
+)
+
+
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise InputError(message)
@@ -98,10 +106,7 @@ class DataConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     silver: SilverConfig = field(default_factory=SilverConfig)
     train_size: int = 0  # 0: the whole training split; n: a random n of it (learning curves)
-    # security-news filter over article text with alef, ya and ta marbuta folded (ا ي ه)
-    topic_pattern: str = (
-        "داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف"
-    )
+    topic_pattern: str = SECURITY_TOPIC  # which articles count as security news (annotation pools)
 
     def __post_init__(self) -> None:
         try:

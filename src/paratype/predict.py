@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -171,6 +172,21 @@ class Writer:
         self.sink.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _inert(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading quote
+    (OWASP's advice against CSV injection)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def _printable(text: str) -> str:
+    """Text for a terminal: control characters (ANSI escapes included) removed."""
+    return _CONTROL.sub("", text)
+
+
 class CsvWriter(Writer):
     """One row per record, one `score_<label>` column per label; errors in the `error` column."""
 
@@ -189,7 +205,8 @@ class CsvWriter(Writer):
         self.csv.writeheader()
 
     def write(self, record: dict[str, Any]) -> None:
-        self.csv.writerow(record | {f"score_{k}": v for k, v in record.get("scores", {}).items()})
+        row = record | {f"score_{k}": v for k, v in record.get("scores", {}).items()}
+        self.csv.writerow({k: _inert(v) for k, v in row.items()})
 
 
 class TableWriter(Writer):
@@ -202,10 +219,11 @@ class TableWriter(Writer):
     def write(self, record: dict[str, Any]) -> None:
         key = f"{record['id']}" + (f"#{record['paragraph']}" if "paragraph" in record else "")
         if "error" in record:
-            self.sink.write(f"{key:<24} {'(error)':<18} {'':>5}  {record['error']}\n")
+            self.sink.write(f"{_printable(key):<24} {'(error)':<18} {'':>5}  {record['error']}\n")
             return
         confidence = max(record["scores"].values())
-        self.sink.write(f"{key:<24} {record['label']:<18} {confidence:>5.2f}  {record['text'][:70]}\n")
+        text = _printable(record["text"])[:70]
+        self.sink.write(f"{_printable(key):<24} {record['label']:<18} {confidence:>5.2f}  {text}\n")
 
 
 WRITERS: dict[str, type[Writer]] = {"jsonl": Writer, "csv": CsvWriter, "table": TableWriter}

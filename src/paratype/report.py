@@ -60,11 +60,32 @@ def at_full_size(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[runs["train_size"] == runs.groupby("model")["train_size"].transform("max")]
 
 
+# scores the runs of newer versions also log: the tuned decision rule and the test subsets
+EXTRA_SCORES = {
+    "test, tuned rule": "test_tuned",
+    "v1 test, tuned": "test_corpus-v1_tuned",
+    "seed paragraphs, tuned": "test_seeds_tuned",
+}
+
+
+def _with_interval(g: pd.DataFrame, split: str) -> str:
+    return (
+        f"{g[_m(f'{split}/macro_f1')].mean():.3f} ({g[_m(f'{split}/macro_f1_ci_low')].mean():.3f}–"
+        f"{g[_m(f'{split}/macro_f1_ci_high')].mean():.3f})"
+    )
+
+
 def summary(full: pd.DataFrame) -> pd.DataFrame:
-    """One row per model: test macro-F1 mean ± std over seeds, its bootstrap interval, cost."""
+    """One row per model: test macro-F1 mean ± std over seeds, its bootstrap interval, cost, and
+    the tuned rule and test subsets where the runs logged them."""
     rows = []
     for model, g in full.groupby("model"):
         f1 = g[_m("test/macro_f1")]
+        extra = {
+            title: _with_interval(g, split)
+            for title, split in EXTRA_SCORES.items()
+            if _m(f"{split}/macro_f1") in g and g[_m(f"{split}/macro_f1")].notna().all()
+        }
         rows.append(
             {
                 "model": model,
@@ -77,6 +98,7 @@ def summary(full: pd.DataFrame) -> pd.DataFrame:
                 "test ECE": f"{g[_m('test/ece')].mean():.3f}",
                 "train s": f"{g[_m('train/seconds')].mean():.1f}",
                 "predict paragraphs/s": f"{g[_m('test/paragraphs_per_second')].mean():,.0f}",
+                **extra,
             }
         )
     return pd.DataFrame(rows)
@@ -219,7 +241,9 @@ def write_report(cfg: TrackingConfig, group: str, out_root: Path) -> Path:
             "",
             f"![learning curve]({curve})",
             "",
-            runs.groupby(["model", "train_size"])[_m("test/macro_f1")]
+            runs.groupby(["model", "train_size"])[
+                [c for c in (_m("test/macro_f1"), _m("test_tuned/macro_f1")) if c in runs]
+            ]
             .agg(["mean", "std", "count"])
             .round(3)
             .to_markdown(),

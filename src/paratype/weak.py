@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from paratype.config import SECURITY_TOPIC
 from paratype.errors import InputError
 from paratype.io import atomic_write_text
 from paratype.labels import LABELS, check_label
@@ -50,7 +51,7 @@ _WARN = r"(?:^|\s)[وف]?(?:حذر|يحذر|تحذر|حذرت|حذروا|تحذ�
 _OFFICIAL = r"وزير|وزاره|المتحدث|الناطق|قائد|اللواء|العميد|العقيد|الدفاع المدني|مديريه|هيئه|الامم المتحده|السفاره|الرئيس|الحكومه|الشرطه"
 _ANALYST = r"خبير|خبراء|محلل|محللون|المحللين|باحث|الباحث|مراقبون|مراقبين|مختصون|دراسه"
 _CONDEMN = r"ادان|يدين|استنكر|تعازي|عزاء|تضامن|شجب|ندد"
-_SECURITY = r"داعش|ارهاب|القاعده|الحوثي|تفجير|انتحاري|خليه|مسلح|الامن|عسكري|الجيش|قصف|غاره|هجوم|اعتقال|متطرف|مليشيا|ميليشيا"
+_SECURITY = SECURITY_TOPIC
 
 LFS: tuple[LabellingFunction, ...] = (
     LabellingFunction(

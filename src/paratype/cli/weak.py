@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     label.add_argument("--out", type=Path, required=True)
     label.add_argument("--seed", type=int, default=0)
     for p in sub.choices.values():
-        p.add_argument("overrides", nargs="*", default=["data=corpus"], help="config overrides")
+        p.add_argument(
+            "overrides", nargs="*", default=[], help="config overrides (after the default data=corpus)"
+        )
     return parser
 
 
@@ -87,7 +89,7 @@ def main() -> None:
     def body() -> None:
         from paratype.config import compose, to_config
 
-        cfg = to_config(compose(args.overrides))
+        cfg = to_config(compose(["data=corpus", *args.overrides]))  # an override adds to the default
         (_analyze if args.command == "analyze" else _label)(args, cfg)
 
     run_cli("paratype-weak", body)
