@@ -29,7 +29,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 from paratype.data import SplitData
 from paratype.decision import decide
 from paratype.models.base import Model
-from paratype.stats import bootstrap_ci, expected_calibration_error
+from paratype.stats import bootstrap_ci, expected_calibration_error, per_class_ci
 
 
 @dataclass
@@ -108,6 +108,11 @@ def evaluation_from(
         f"{split}/macro_f1_ci_high": high,
         f"{split}/ece": expected_calibration_error(gold, proba),
     }
+    for name, (class_low, class_high) in zip(labels, per_class_ci(gold, pred, len(labels)), strict=True):
+        metrics |= {
+            f"{split}/f1_ci_low/{name}": float(class_low),
+            f"{split}/f1_ci_high/{name}": float(class_high),
+        }
     return Evaluation(
         split,
         metrics,

@@ -9,14 +9,28 @@ import numpy as np
 N_BOOTSTRAP = 1000
 
 
-def macro_f1(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> float:
-    """Macro-F1 over all labels (0 for a label never predicted nor present), as scikit-learn's
-    `f1_score(average="macro", zero_division=0)`, fast enough for 1,000 bootstrap resamples."""
+def per_class_f1(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> np.ndarray:
+    """F1 of each label (0 for a label never predicted nor present)."""
     counts = np.bincount(gold * n_labels + pred, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
     true_pos = np.diag(counts).astype(float)
     denominator = counts.sum(axis=0) + counts.sum(axis=1)
-    f1 = np.divide(2 * true_pos, denominator, out=np.zeros(n_labels), where=denominator > 0)
-    return float(f1.mean())
+    return np.divide(2 * true_pos, denominator, out=np.zeros(n_labels), where=denominator > 0)
+
+
+def per_class_ci(
+    gold: Sequence[int], pred: Sequence[int], n_labels: int, seed: int = 0, level: float = 0.95
+) -> np.ndarray:
+    """Percentile bootstrap interval of each label's F1: an array of (low, high) rows."""
+    gold, pred = np.asarray(gold), np.asarray(pred)
+    scores = np.array([per_class_f1(gold[d], pred[d], n_labels) for d in _resamples(len(gold), seed)])
+    tail = (1 - level) / 2 * 100
+    return np.percentile(scores, [tail, 100 - tail], axis=0).T
+
+
+def macro_f1(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> float:
+    """Macro-F1 over all labels (0 for a label never predicted nor present), as scikit-learn's
+    `f1_score(average="macro", zero_division=0)`, fast enough for 1,000 bootstrap resamples."""
+    return float(per_class_f1(gold, pred, n_labels).mean())
 
 
 def bootstrap_ci(

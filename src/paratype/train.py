@@ -137,24 +137,28 @@ def train(cfg: TrainConfig) -> TrainResult:
 DETAILED = ("dev", "test", "test_tuned")  # splits whose per-class rows the summary prints
 
 
-def summary_table(result: TrainResult) -> str:
-    """Per split: accuracy, macro-F1 and per-class precision/recall/F1, as aligned text."""
-    labels = result.data.label_names
-    lines = []
-    for ev in result.evaluations:
-        m, s = ev.metrics, ev.split
+def evaluation_table(ev: Evaluation, detailed: bool = True) -> str:
+    """One split's accuracy, macro-F1 (95% interval) and ECE, then per-class rows with F1 intervals."""
+    m, s = ev.metrics, ev.split
+    lines = [
+        f"{s:<16} n={int(m[f'{s}/n']):<5} accuracy {m[f'{s}/accuracy']:.3f}   "
+        f"macro-F1 {m[f'{s}/macro_f1']:.3f} "
+        f"(95% CI {m[f'{s}/macro_f1_ci_low']:.3f}-{m[f'{s}/macro_f1_ci_high']:.3f})   "
+        f"ECE {m[f'{s}/ece']:.3f}"
+    ]
+    if detailed:
         lines.append(
-            f"{s:<16} n={int(m[f'{s}/n']):<5} accuracy {m[f'{s}/accuracy']:.3f}   "
-            f"macro-F1 {m[f'{s}/macro_f1']:.3f} "
-            f"(95% CI {m[f'{s}/macro_f1_ci_low']:.3f}-{m[f'{s}/macro_f1_ci_high']:.3f})   "
-            f"ECE {m[f'{s}/ece']:.3f}"
+            f"      {'label':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'95% CI':>13} {'support':>8}"
         )
-        if s not in DETAILED:
-            continue
-        lines.append(f"      {'label':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}")
-        for name in labels:
+        for name in (k.rsplit("/", 1)[1] for k in m if k.startswith(f"{s}/f1/")):
+            interval = f"{m[f'{s}/f1_ci_low/{name}']:.3f}-{m[f'{s}/f1_ci_high/{name}']:.3f}"
             lines.append(
                 f"      {name:<18} {m[f'{s}/precision/{name}']:>9.3f} {m[f'{s}/recall/{name}']:>7.3f} "
-                f"{m[f'{s}/f1/{name}']:>6.3f} {int(m[f'{s}/support/{name}']):>8}"
+                f"{m[f'{s}/f1/{name}']:>6.3f} {interval:>13} {int(m[f'{s}/support/{name}']):>8}"
             )
     return "\n".join(lines)
+
+
+def summary_table(result: TrainResult) -> str:
+    """Per split: accuracy, macro-F1 and per-class precision/recall/F1, as aligned text."""
+    return "\n".join(evaluation_table(ev, ev.split in DETAILED) for ev in result.evaluations)
