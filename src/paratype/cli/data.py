@@ -112,13 +112,16 @@ def _split(args, cfg) -> None:
 
 
 def _agreement(args, cfg) -> None:
-    from paratype.agreement import agreement, markdown
+    from paratype.agreement import agreement, by_pool, markdown
+    from paratype.io import read_jsonl
     from paratype.labels import read_annotations
 
     folder = Path(cfg.paths.annotations_dir)
-    print(
-        markdown(agreement(read_annotations(folder / "gold.jsonl"), read_annotations(folder / args.second)))
-    )
+    first, second = read_annotations(folder / "gold.jsonl"), read_annotations(folder / args.second)
+    print(markdown(agreement(first, second)))
+    pools = Path(cfg.paths.root) / "data" / "pools.jsonl"
+    pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
+    print("\n" + by_pool(first, second, pool_of))
 
 
 def _audit(args, cfg) -> None:
