@@ -145,7 +145,7 @@ def log_model(
     return info.model_uri
 
 
-def best_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
+def best_run(cfg: TrackingConfig, where: str = "", order: str = f"metrics.`{BEST_METRIC}` DESC") -> pd.Series:
     """The run with the highest dev macro-F1 that logged a model (`where`: an extra MLflow filter)."""
     mlflow.set_tracking_uri(cfg.uri)
     experiment = mlflow.get_experiment_by_name(cfg.experiment)
@@ -154,7 +154,7 @@ def best_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
         runs = mlflow.search_runs(
             experiment_ids=[experiment.experiment_id],
             filter_string=" and ".join(filter(None, [f"tags.`{MODEL_URI_TAG}` != ''", where])),
-            order_by=[f"metrics.`{BEST_METRIC}` DESC"],
+            order_by=[order],
             max_results=1,
         )
     if runs.empty:
@@ -163,6 +163,11 @@ def best_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
             "train one first with `paratype-train`"
         )
     return runs.iloc[0]
+
+
+def newest_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
+    """The most recently started run that logged a model (`where`: an extra MLflow filter)."""
+    return best_run(cfg, where, order="attributes.start_time DESC")
 
 
 def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:

@@ -17,6 +17,11 @@ def main() -> None:
     )
     parser.add_argument("--run", help="candidate run id (default: best dev macro-F1)")
     parser.add_argument("--split-version", default="corpus-v2", help="only runs judged on this split file")
+    parser.add_argument(
+        "--data-fingerprint",
+        default=None,
+        help="only runs of this data (default: that of the newest run of the split version)",
+    )
     parser.add_argument("overrides", nargs="*", default=[], help="config overrides")
     args = parser.parse_args()
 
@@ -26,7 +31,16 @@ def main() -> None:
         from paratype.registry import ALIAS, REGISTERED_MODEL, promote
 
         cfg = to_config(compose(args.overrides)).tracking
-        run_id = args.run or tracking.best_run(cfg, f"tags.split_version = '{args.split_version}'")["run_id"]
+        where = f"tags.split_version = '{args.split_version}'"
+        if args.run is None:
+            full_size = f"{where} and params.`data.train_size` = '0'"  # not a learning-curve subsample
+            fingerprint = (
+                args.data_fingerprint or tracking.newest_run(cfg, full_size)["tags.data_fingerprint"]
+            )
+            run_id = tracking.best_run(cfg, f"{where} and tags.data_fingerprint = '{fingerprint}'")["run_id"]
+            print(f"candidates: runs of split {args.split_version} on data {fingerprint}")
+        else:
+            run_id = args.run
         decision = promote(run_id, cfg)
         verdict = "promoted to" if decision.promoted else "not promoted to"
         print(f"run {run_id}: {verdict} {REGISTERED_MODEL}@{ALIAS} ({decision.reason})")
