@@ -2,6 +2,8 @@
 
 from functools import partial
 
+import pytest
+
 from paratype.audit import find_suspects, out_of_fold_proba
 from paratype.config import TfidfConfig
 from paratype.data import LabelledParagraph
@@ -27,6 +29,7 @@ def gold_set() -> list[LabelledParagraph]:
     return items
 
 
+@pytest.mark.slow
 def test_audit_flags_a_planted_wrong_label():
     items = gold_set()
     planted = items[5]  # a field operation, labelled other

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import run_cli, tracking_overrides
 
 from paratype.config import PROJECT_ROOT
@@ -10,6 +11,7 @@ from paratype.serving import MAX_CHARS
 ARTICLE = (PROJECT_ROOT / "seeds" / "004_0188e2f89b34f350.txt").read_bytes()
 
 
+@pytest.mark.slow
 def test_train_prints_results_and_where_they_are(tmp_path):
     proc = run_cli("paratype-train", *tracking_overrides(tmp_path), tmp=tmp_path)
     out = proc.stdout.decode()
@@ -17,6 +19,7 @@ def test_train_prints_results_and_where_they_are(tmp_path):
     assert "run:" in out and "model: models:/" in out
 
 
+@pytest.mark.slow
 def test_config_typo_fails_at_start_naming_the_key(tmp_path):
     proc = run_cli("paratype-train", "model.CC=3", *tracking_overrides(tmp_path), tmp=tmp_path, check=False)
     assert proc.returncode != 0
@@ -26,6 +29,7 @@ def test_config_typo_fails_at_start_naming_the_key(tmp_path):
     assert len(bad.stderr.decode().strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_predict_without_a_model_says_to_train_first(tmp_path):
     proc = run_cli(
         "paratype-predict", *tracking_overrides(tmp_path), stdin="داعش".encode(), tmp=tmp_path, check=False
@@ -52,6 +56,7 @@ def test_predict_paragraphs_in_order_with_error_records(trained):
     assert [r.get("truncated") for r in out[:2]] == [False, False]
 
 
+@pytest.mark.slow
 def test_predict_cuts_an_over_long_paragraph_and_flags_it(trained):
     long_text = "أعلنت الشرطة القبض على خلية إرهابية في الرياض " * (MAX_CHARS // 40)
     lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate([long_text, "حذر الوزير من خطورة الوضع"])]
@@ -61,6 +66,7 @@ def test_predict_cuts_an_over_long_paragraph_and_flags_it(trained):
     assert all("label" in r for r in out)
 
 
+@pytest.mark.slow
 def test_predict_whole_articles_to_a_file(trained, tmp_path):
     source = tmp_path / "article.txt"
     source.write_bytes(ARTICLE)
@@ -73,6 +79,7 @@ def test_predict_whole_articles_to_a_file(trained, tmp_path):
     assert all(r["label"] in r["scores"] for r in records)
 
 
+@pytest.mark.slow
 def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
     target = tmp_path / "out.jsonl"
     proc = run_cli("paratype-predict", "--output", str(target), stdin=b"", tmp=trained.tmp, check=False)
@@ -80,6 +87,7 @@ def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
     assert not target.exists() and not list(tmp_path.glob(".out.jsonl*"))
 
 
+@pytest.mark.slow
 def test_predict_streams_in_input_order_across_batches(trained):
     texts = [f"أعلنت الشرطة القبض على {n} مطلوبين في حي السلام" if n % 3 else "" for n in range(1, 12)]
     stdin = "\n".join(
@@ -91,6 +99,7 @@ def test_predict_streams_in_input_order_across_batches(trained):
     assert [("error" in r) for r in out] == [not t for t in texts]
 
 
+@pytest.mark.slow
 def test_predict_csv_and_table_formats_and_article_summary(trained, tmp_path):
     source = tmp_path / "article.txt"
     source.write_bytes(ARTICLE)

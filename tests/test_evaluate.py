@@ -13,6 +13,7 @@ def _write(path, rows):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_evaluate_gives_the_training_runs_numbers_on_the_same_paragraphs(trained, tmp_path):
     test = trained.result.data.splits["test"]
     names = trained.result.data.label_names

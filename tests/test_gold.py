@@ -13,6 +13,8 @@ from paratype.data import SPLITS, build_dataset, load_labelled
 from paratype.labels import read_annotations
 from paratype.splits import EXCLUDED, article_groups, read_split_file
 
+pytestmark = pytest.mark.slow  # each rebuilds the gold set from the corpus
+
 
 def _corpus_config(name: str):
     cfg = to_config(compose([f"data={name}"]))

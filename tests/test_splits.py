@@ -142,6 +142,7 @@ def test_test_always_sources_are_never_trained_on():
     assert all(split_of[i.paragraph.id] == "test" for i in corpus() if i.source == "sabq")
 
 
+@pytest.mark.slow
 def test_the_assignment_does_not_depend_on_the_hash_seed(tmp_path):
     """Group names come from article ids, not from the order LSH returns its (set) answers."""
     code = (

@@ -1,10 +1,14 @@
 """A real run into a temporary MLflow store, read back the way users and reports read it."""
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 
 from paratype import tracking
+from paratype.errors import InputError
 from paratype.models import tfidf
 
 OBFUSCATED = "القبـ.ـض على العشرات من عنـ.ـاصر د|عـ.ـش في ريف دير الزور"
@@ -55,3 +59,22 @@ def test_best_run_is_the_default_model(trained):
     cfg, result = trained.cfg, trained.result
     assert tracking.resolve_model_uri(None, cfg.tracking) == result.model_uri
     assert tracking.resolve_model_uri(result.run_id, cfg.tracking) == result.model_uri
+
+
+def _local_copy(trained, tmp_path):
+    mlflow.set_tracking_uri(trained.cfg.tracking.uri)
+    return Path(mlflow.artifacts.download_artifacts(trained.result.model_uri, dst_path=str(tmp_path)))
+
+
+def test_a_truncated_weights_file_is_one_clear_error(trained, tmp_path):
+    folder = _local_copy(trained, tmp_path)
+    next(folder.rglob(tfidf.FILE)).write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(InputError, match="cannot load model"):
+        tracking.load_model(str(folder), trained.cfg.tracking)
+
+
+def test_a_malformed_mlmodel_file_is_one_clear_error(trained, tmp_path):
+    folder = _local_copy(trained, tmp_path)
+    (folder / "MLmodel").write_text("flavors: [unclosed\n")
+    with pytest.raises(InputError, match="cannot load model"):
+        tracking.load_model(str(folder), trained.cfg.tracking)

@@ -77,6 +77,7 @@ def test_fine_tuning_logs_like_tfidf(fine_tuned):
     assert "token_lengths.png" in {a.path for a in client.list_artifacts(result.run_id)}
 
 
+@pytest.mark.slow
 def test_logged_model_predicts_through_paratype_predict(fine_tuned):
     tmp, _cfg, result = fine_tuned
     lines = [
@@ -118,6 +119,7 @@ def test_missing_weights_fail_fast_with_the_fix(tmp_path, monkeypatch):
     assert time.perf_counter() - started < 30  # a guard against the hub's minute of retries
 
 
+@pytest.mark.slow
 def test_train_with_arabert_offline_is_one_clear_line(tmp_path):
     proc = run_cli(
         "paratype-train", "model=arabert", *tracking_overrides(tmp_path), tmp=tmp_path, check=False

@@ -107,6 +107,7 @@ def _unlabelled_paragraphs(cfg, split, gold_ids, skip=frozenset()):
     raise AssertionError("no unlabelled paragraph in any article of the split")
 
 
+@pytest.mark.slow
 def test_silver_only_ever_reaches_training(tmp_path):
     """Gold dev/test paragraphs, and paragraphs of their articles, are refused as silver."""
     cfg = to_config(compose(["data=corpus"]))

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from paratype.errors import InputError
-from paratype.io import atomic_write_text, read_utf8
+from paratype.io import atomic_write_text, read_jsonl
 from paratype.segment import Paragraph, split_paragraph_id
 
 LABELS: tuple[str, ...] = ("field_operation", "official_warning", "expert_assessment", "other")
@@ -40,23 +40,15 @@ def check_label(label: str, where: str) -> str:
 
 def read_annotations(path: Path) -> list[Annotation]:
     """Parse and validate a JSONL annotation file; every problem names file and line."""
+    if not path.exists():
+        raise InputError(f"annotation file {path} does not exist; check data.annotation_files")
     records: list[Annotation] = []
-    try:
-        lines = read_utf8(path).splitlines()
-    except FileNotFoundError:
-        raise InputError(f"annotation file {path} does not exist; check data.annotation_files") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
+    for where, raw in read_jsonl(path):
         try:
-            raw = json.loads(line)
             record = Annotation(
                 **{k: raw[k] for k in ("id", "text_hash", "label", "annotator")}, note=raw.get("note", "")
             )
-        except json.JSONDecodeError as err:
-            raise InputError(f"{where}: invalid JSON ({err.msg}); fix or delete the line") from None
-        except (KeyError, TypeError) as err:
+        except KeyError as err:
             raise InputError(
                 f"{where}: missing field {err}; a record needs id, text_hash, label, annotator"
             ) from None

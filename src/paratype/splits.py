@@ -18,7 +18,7 @@ from datasketch import MinHash, MinHashLSH
 
 from paratype.config import SplitConfig
 from paratype.errors import InputError
-from paratype.io import atomic_write_text
+from paratype.io import atomic_write_text, read_jsonl
 from paratype.segment import split_paragraph_id
 from paratype.text import NormalizationConfig, normalize
 
@@ -172,7 +172,7 @@ def read_split_file(path: Path, ids: Iterable[str]) -> dict[str, str]:
     """The frozen assignment; a labelled paragraph it does not cover is an error, not a guess."""
     if not path.exists():
         raise InputError(f"split file {path} does not exist; create it with `paratype-data split`")
-    split_of = {r["id"]: r["split"] for r in map(json.loads, path.read_text().splitlines()) if r}
+    split_of = {row["id"]: row["split"] for _, row in read_jsonl(path)}
     missing = [pid for pid in ids if pid not in split_of]
     if missing:
         raise InputError(
@@ -188,6 +188,6 @@ def evaluation_articles(splits_dir: Path) -> set[str]:
     return {
         split_paragraph_id(row["id"])[0]
         for path in splits_dir.glob("*.jsonl")
-        for row in map(json.loads, path.read_text().splitlines())
+        for _, row in read_jsonl(path)
         if row["split"] in ("dev", "test")
     }

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -20,6 +21,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
@@ -195,7 +197,8 @@ def load_model(uri: str, cfg: TrackingConfig) -> mlflow.pyfunc.PyFuncModel:
     mlflow.set_tracking_uri(cfg.uri)
     try:
         return mlflow.pyfunc.load_model(uri)
-    except (MlflowException, OSError) as err:
+    except (MlflowException, OSError, ValueError, KeyError, zipfile.BadZipFile, yaml.YAMLError) as err:
+        # a missing run, a truncated weights file, a malformed MLmodel, an untrusted skops type
         raise InputError(
             f"cannot load model {uri}: {str(err).splitlines()[0]}; "
             "check --model (run id, runs:/ID/model, models:/NAME@ALIAS, or a folder)"

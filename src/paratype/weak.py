@@ -19,7 +19,7 @@ import pandas as pd
 
 from paratype.config import SECURITY_TOPIC
 from paratype.errors import InputError
-from paratype.io import atomic_write_text
+from paratype.io import atomic_write_text, read_jsonl
 from paratype.labels import LABELS, check_label
 from paratype.segment import split_paragraph_id
 from paratype.text import fold_for_matching
@@ -221,13 +221,17 @@ def read_silver(path: Path) -> list[SilverRecord]:
     if not path.exists():
         raise InputError(f"silver file {path} does not exist; create it with `paratype-weak label`")
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        row = json.loads(line)
+    for where, row in read_jsonl(path):
         if row.get("silver") is not True:
             raise InputError(
-                f"{path}:{number}: record is not marked silver; silver files hold only label-model output"
+                f"{where}: record is not marked silver; silver files hold only label-model output"
             )
-        records.append(
-            SilverRecord(row["id"], check_label(row["label"], f"{path}:{number}"), row["confidence"])
-        )
+        try:
+            records.append(
+                SilverRecord(row["id"], check_label(row["label"], where), float(row["confidence"]))
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(
+                f"{where}: a silver record needs id, label and a numeric confidence ({err})"
+            ) from None
     return records

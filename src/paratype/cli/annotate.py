@@ -10,7 +10,6 @@ paratype-annotate import .cache/worksheets/round/reader-01.jsonl --annotator rea
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus, read_seeds
 from paratype.errors import InputError
-from paratype.io import write_jsonl
+from paratype.io import read_jsonl, write_jsonl
 from paratype.labels import check_label, read_annotations
 from paratype.segment import segment_articles
 
@@ -136,7 +135,7 @@ def _export(args: argparse.Namespace) -> int:
         check_label(likely, "--pool likely:<label>")
     candidates = annotate.pool_candidates(paragraphs, "random" if ranked else args.pool)
     exclude = _annotated_ids(cfg.data.annotation_files) | {
-        json.loads(line)["id"] for ws in args.exclude for line in ws.read_text().splitlines() if line
+        row["id"] for ws in args.exclude for _, row in read_jsonl(ws)
     }
     if ranked:
         chosen = annotate.model_ranked(candidates, _model(cfg, args.model), args.n, exclude, likely)

@@ -27,8 +27,3 @@ class Model(Protocol):
 
     @classmethod
     def load(cls, directory: Path) -> Model: ...
-
-
-def predict_labels(model: Model, texts: Sequence[str]) -> list[str]:
-    proba = model.predict_proba(texts)
-    return [model.labels[i] for i in proba.argmax(axis=1)]
