@@ -45,15 +45,19 @@ def _check(condition: bool, message: str) -> None:
 class PathsConfig:
     """Every location the project reads or writes, in one place."""
 
-    root: str = "${paratype_root:}"
+    root: str = "${paratype_root:}"  # the project folder: configs, seeds, annotations, splits
+    # where runs write their MLflow store, artifacts, caches and models: the project folder
+    # (as lightning-hydra-template does), or the folder PARATYPE_ROOT names
+    workspace: str = "${oc.env:PARATYPE_ROOT,${.root}}"
     seeds_dir: str = "${.root}/seeds"
     annotations_dir: str = "${.root}/data/annotations"
     splits_dir: str = "${.root}/data/splits"
-    cache_dir: str = "${.root}/.cache"
+    pools: str = "${.root}/data/pools.jsonl"  # the candidate pool of each annotated paragraph
+    cache_dir: str = "${.workspace}/.cache"
     download_dir: str = "${.cache_dir}/saudinewsnet"  # where `paratype-data download` puts the corpus
     corpus_dir: str = "${oc.env:PARATYPE_CORPUS_DIR,${.download_dir}}"  # where the corpus is read
     checksums: str = "${.root}/data/saudinewsnet-upstream-sha256.txt"
-    models_dir: str = "${.root}/models"  # pretrained weights (ignored by git)
+    models_dir: str = "${.workspace}/models"  # pretrained weights (ignored by git)
 
 
 @dataclass
@@ -215,8 +219,8 @@ MODEL_CONFIGS: dict[str, type] = {
 class TrackingConfig:
     """Where runs are logged. MLFLOW_TRACKING_URI wins over the project's own SQLite store."""
 
-    uri: str = "${oc.env:MLFLOW_TRACKING_URI,sqlite:///${paths.root}/mlruns.db}"
-    artifact_root: str = "${paths.root}/mlartifacts"  # used when this run creates the experiment
+    uri: str = "${oc.env:MLFLOW_TRACKING_URI,sqlite:///${paths.workspace}/mlruns.db}"
+    artifact_root: str = "${paths.workspace}/mlartifacts"  # used when this run creates the experiment
     experiment: str = "paratype"
     run_name: str | None = None
     group: str | None = None  # tag grouping the runs of one comparison (set by configs/experiment)
@@ -358,11 +362,21 @@ def to_pretrain_config(cfg: DictConfig) -> PretrainJobConfig:
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PretrainJobConfig), cfg))
 
 
+def check_install() -> None:
+    """The configs ship with the project folder, not the wheel: say so at once."""
+    if not CONFIG_DIR.is_dir():
+        raise InputError(
+            f"no configs/ at {CONFIG_DIR}: paratype runs from its project folder; clone it and "
+            "install it editable there (pip install -e .)"
+        )
+
+
 def compose(overrides: list[str] | None = None, config_name: str = "train") -> DictConfig:
     """The composed config without running a Hydra app (for the other CLIs and tests)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
+    check_install()
     register_configs()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return hydra_compose(config_name=config_name, overrides=overrides or [])

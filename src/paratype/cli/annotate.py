@@ -182,7 +182,7 @@ def _import(args: argparse.Namespace) -> int:
             routed = {args.into or folder / "gold.jsonl": records}
         else:
             routed = annotate.route_by_manifest(records, args.manifest, worksheet.stem, folder)
-            annotate.record_pools(Path(cfg.paths.root) / "data" / "pools.jsonl", args.manifest, records)
+            annotate.record_pools(Path(cfg.paths.pools), args.manifest, records)
         for target, batch in routed.items():
             batches.setdefault(target, []).extend(batch)
     for target, batch in batches.items():

@@ -68,7 +68,7 @@ def _stats(args, cfg) -> None:
         f"data={cfg.data.name}: {len(frame)} paragraphs from {frame.article_id.nunique()} articles, "
         f"fingerprint {data.fingerprint}\n"
     )
-    pools = Path(cfg.paths.root) / "data" / "pools.jsonl"
+    pools = Path(cfg.paths.pools)
     pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
     frame["pool"] = [pool_of.get(pid, "rounds 1-2") for pid in frame["id"]]
     for column in ("split", "source", "pool"):
@@ -119,7 +119,7 @@ def _agreement(args, cfg) -> None:
     folder = Path(cfg.paths.annotations_dir)
     first, second = read_annotations(folder / "gold.jsonl"), read_annotations(folder / args.second)
     print(markdown(agreement(first, second)))
-    pools = Path(cfg.paths.root) / "data" / "pools.jsonl"
+    pools = Path(cfg.paths.pools)
     pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
     print("\n" + by_pool(first, second, pool_of))
 

@@ -10,7 +10,7 @@ import hydra
 from omegaconf import DictConfig
 
 from paratype.cli.common import run_cli
-from paratype.config import CONFIG_DIR, register_configs, to_pretrain_config
+from paratype.config import CONFIG_DIR, check_install, register_configs, to_pretrain_config
 
 register_configs()
 
@@ -33,4 +33,5 @@ def _main(raw: DictConfig) -> None:
 
 
 def main() -> None:
+    run_cli("paratype", check_install, exit_on_success=False)
     _main()

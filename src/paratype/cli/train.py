@@ -6,7 +6,7 @@ import hydra
 from omegaconf import DictConfig
 
 from paratype.cli.common import run_cli
-from paratype.config import CONFIG_DIR, register_configs, to_config
+from paratype.config import CONFIG_DIR, check_install, register_configs, to_config
 
 register_configs()
 
@@ -37,4 +37,5 @@ def _main(raw: DictConfig) -> float:
 
 
 def main() -> None:
+    run_cli("paratype", check_install, exit_on_success=False)
     _main()
