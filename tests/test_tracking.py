@@ -40,7 +40,13 @@ def test_logged_model_equals_the_trained_weights(trained, tmp_path):
     weights = next(tmp_path.rglob(tfidf.FILE)).parent
     texts = result.data.splits["dev"]["text"]
     served = mlflow.pyfunc.load_model(local).predict(pd.DataFrame({"text": texts}))
-    assert list(served.columns) == ["label", *[f"score_{n}" for n in result.data.label_names], "truncated"]
+    assert list(served.columns) == [
+        "label",
+        *[f"score_{n}" for n in result.data.label_names],
+        "truncated",
+        "error",
+    ]
+    assert served["error"].isna().all()
     np.testing.assert_allclose(
         served.filter(like="score_").to_numpy(), tfidf.load_model(weights).predict_proba(texts)
     )
@@ -78,3 +84,28 @@ def test_a_malformed_mlmodel_file_is_one_clear_error(trained, tmp_path):
     (folder / "MLmodel").write_text("flavors: [unclosed\n")
     with pytest.raises(InputError, match="cannot load model"):
         tracking.load_model(str(folder), trained.cfg.tracking)
+
+
+def test_the_served_model_labels_only_arabic_paragraphs(trained):
+    """One validation for the HTTP server and paratype-predict: an error, never a label."""
+    model = tracking.load_model(trained.result.model_uri, trained.cfg.tracking)
+    frame = pd.DataFrame({"text": ["", None, 42, "an English sentence", PLAIN]}, dtype=object)
+    served = model.predict(frame)
+    assert served["label"].isna().tolist() == [True, True, True, True, False]
+    assert served["error"].tolist()[:4] == [
+        "empty text",
+        "text must be a string, not NoneType",
+        "text must be a string, not int",
+        "no Arabic letters; paratype labels Arabic text",
+    ]
+    assert pd.isna(served["error"].iloc[4])
+
+
+def test_too_many_rows_in_one_request_is_refused(trained):
+    from mlflow.exceptions import MlflowException
+
+    from paratype.serving import MAX_ROWS
+
+    model = tracking.load_model(trained.result.model_uri, trained.cfg.tracking)
+    with pytest.raises(MlflowException, match=f"at most {MAX_ROWS}"):
+        model.predict(pd.DataFrame({"text": [PLAIN] * (MAX_ROWS + 1)}))

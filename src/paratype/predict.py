@@ -21,7 +21,7 @@ import pandas as pd
 
 from paratype.errors import InputError
 from paratype.segment import SegmentationConfig, segment_article
-from paratype.text import has_arabic
+from paratype.text import paragraph_problem
 
 # A line this long is not one paragraph (nor one article): it becomes an error record, and is
 # skipped without being held in memory, so one bad line cannot exhaust the machine.
@@ -60,10 +60,8 @@ def _parse(text: str, line: int, jsonl: bool) -> Item:
 
 
 def _check(item: Item) -> Item:
-    if item.error is None and not item.text.strip():
-        item.error = "empty text"
-    elif item.error is None and not has_arabic(item.text):
-        item.error = "no Arabic letters; paratype labels Arabic text"
+    if item.error is None:
+        item.error = paragraph_problem(item.text)
     return item
 
 
@@ -152,7 +150,9 @@ def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
         scores = {
             k.removeprefix("score_"): round(float(v), 4) for k, v in row.items() if k.startswith("score_")
         }
-        flags = {k: _plain(v) for k, v in row.items() if k != "label" and not k.startswith("score_")}
+        flags = {
+            k: _plain(v) for k, v in row.items() if k not in ("label", "error") and not k.startswith("score_")
+        }
         out.append(
             {"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores, **flags}
         )

@@ -94,3 +94,15 @@ def word_count(text: str) -> int:
 def text_hash(text: str) -> str:
     """Short, stable fingerprint of a cleaned paragraph (the last part of its id)."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def paragraph_problem(value: object) -> str | None:
+    """Why a value cannot be labelled as a paragraph (None when it can): the one check that
+    `paratype-predict` and the served model share."""
+    if not isinstance(value, str):
+        return f"text must be a string, not {type(value).__name__}"
+    if not value.strip():
+        return "empty text"
+    if not has_arabic(value):
+        return "no Arabic letters; paratype labels Arabic text"
+    return None

@@ -132,6 +132,7 @@ def log_model(
             | {f"score_{name}": [0.0] * len(example) for name in model.labels}
             | {"truncated": [False] * len(example)}
             | model.extra_outputs(example)
+            | {"error": [""] * len(example)}
         )
         info = mlflow.pyfunc.log_model(
             name=MODEL_NAME,
