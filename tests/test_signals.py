@@ -68,3 +68,14 @@ def test_sigterm_during_predict_leaves_no_partial_output(trained, tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_two_trainings_started_at_once_on_a_new_store_both_succeed(tmp_path):
+    procs = [
+        _start(["paratype-train", f"tracking.artifact_root={tmp_path}/artifacts", f"seed={k}"], tmp_path)
+        for k in range(2)
+    ]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0, 0], [p.stderr.read().decode()[-500:] for p in procs]
+    assert sorted(r.info.status for r in _runs(tmp_path)) == ["FINISHED", "FINISHED"]

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -44,19 +44,34 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def setup(cfg: TrackingConfig) -> str:
-    """Point MLflow at the configured store and experiment; returns the experiment id."""
+    """Point MLflow at the configured store and experiment; returns the experiment id.
+
+    A new SQLite store is created under a file lock: two jobs started at once on a fresh store
+    would otherwise both run MLflow's schema migration, and one fails half-way."""
     mlflow.set_tracking_uri(cfg.uri)
-    experiment = mlflow.get_experiment_by_name(cfg.experiment)
-    if experiment is not None:
+    with _store_lock(cfg.uri):
+        experiment = mlflow.get_experiment_by_name(cfg.experiment)
+        if experiment is not None:
+            return mlflow.set_experiment(cfg.experiment).experiment_id
+        local = cfg.uri.startswith(("sqlite:", "file:", "/")) or "://" not in cfg.uri
+        location = Path(cfg.artifact_root).resolve().as_uri() if local else None
+        try:
+            mlflow.create_experiment(cfg.experiment, artifact_location=location)
+        except MlflowException as err:  # a remote store: created meanwhile by a parallel job
+            if "already exists" not in str(err).lower():
+                raise
         return mlflow.set_experiment(cfg.experiment).experiment_id
-    local = cfg.uri.startswith(("sqlite:", "file:", "/")) or "://" not in cfg.uri
-    location = Path(cfg.artifact_root).resolve().as_uri() if local else None
-    try:
-        mlflow.create_experiment(cfg.experiment, artifact_location=location)
-    except MlflowException as err:  # created meanwhile by a parallel job of a sweep
-        if "already exists" not in str(err).lower():
-            raise
-    return mlflow.set_experiment(cfg.experiment).experiment_id
+
+
+def _store_lock(uri: str):
+    """An exclusive lock beside a SQLite store file (nothing to lock for other stores)."""
+    from filelock import FileLock
+
+    if not uri.startswith("sqlite:///"):
+        return nullcontext()
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(f"{database}.lock", timeout=120)
 
 
 @contextmanager
