@@ -68,3 +68,12 @@ def test_corrupt_download_leaves_nothing_under_the_final_name(server, tmp_path):
 def test_unreachable_server_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="run again"):
         download_file("http://127.0.0.1:9/x.zip", tmp_path / "x.zip", DIGEST, timeout=2)
+
+
+def test_a_failed_download_leaves_no_empty_corpus_folder(tmp_path):
+    from paratype.download import download_corpus
+
+    dest = tmp_path / "saudinewsnet"
+    with pytest.raises(InputError):
+        download_corpus(dest, {"x.zip": DIGEST}, "http://127.0.0.1:9")
+    assert not dest.exists()

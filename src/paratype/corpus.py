@@ -55,7 +55,10 @@ def _day_files(corpus_dir: Path) -> list[Path]:
         )
     files = sorted([*corpus_dir.glob("*.zip"), *corpus_dir.glob("*.json")])
     if not files:
-        raise InputError(f"no SaudiNewsNet day files (*.zip, *.json) in {corpus_dir}")
+        raise InputError(
+            f"no SaudiNewsNet day files (*.zip, *.json) in {corpus_dir}; run `paratype-data download` "
+            "or point PARATYPE_CORPUS_DIR at a copy"
+        )
     return files
 
 

@@ -90,6 +90,12 @@ def download_file(url: str, dest: Path, sha256: str, timeout: float = 60) -> boo
 def download_corpus(dest_dir: Path, checksums: dict[str, str], base_url: str = UPSTREAM) -> tuple[int, int]:
     """Fetch every day file named in `checksums`; returns (downloaded, already present)."""
     fetched = 0
-    for name, digest in tqdm(sorted(checksums.items()), desc="SaudiNewsNet", unit="file"):
-        fetched += download_file(f"{base_url.rstrip('/')}/{name}", dest_dir / name, digest)
+    created = not dest_dir.exists()
+    try:
+        for name, digest in tqdm(sorted(checksums.items()), desc="SaudiNewsNet", unit="file"):
+            fetched += download_file(f"{base_url.rstrip('/')}/{name}", dest_dir / name, digest)
+    except BaseException:
+        if created and dest_dir.is_dir() and not any(dest_dir.iterdir()):
+            dest_dir.rmdir()  # an empty folder would hide the "no corpus" hint next time
+        raise
     return fetched, len(checksums) - fetched
