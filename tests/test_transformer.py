@@ -154,3 +154,12 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
     clear = top2[:, 1] - top2[:, 0] > 2 * error
     assert (reference.argmax(axis=1) == fast.argmax(axis=1))[clear].all()
     np.testing.assert_allclose(fast.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("folder", "hint"),
+    [("/nonexistent/models/mini-bert", "paratype-pretrain"), ("./no/such/model", "check model.pretrained")],
+)
+def test_a_pretrained_folder_that_does_not_exist_is_one_line(folder, hint):
+    with pytest.raises(InputError, match=rf"no such folder; .*{hint}"):
+        transformer.resolve_pretrained(folder, timeout=1)

@@ -55,6 +55,13 @@ def resolve_pretrained(name: str, timeout: float) -> str:
     """
     if Path(name).is_dir():
         return name
+    if _looks_like_a_path(name):  # a folder that is not there: no hub name looks like this
+        hint = (
+            "run `paratype-pretrain` first (it writes models/mini-bert)"
+            if Path(name).name == "mini-bert"
+            else "check model.pretrained, or copy the model folder there"
+        )
+        raise InputError(f"model.pretrained={name}: no such folder; {hint}")
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -64,7 +71,7 @@ def resolve_pretrained(name: str, timeout: float) -> str:
     except LocalEntryNotFoundError:
         pass
     fix = (
-        f"download it where the hub is reachable (`huggingface-cli download {name}`) and set "
+        f"download it where the hub is reachable (`hf download {name} --local-dir <folder>`) and set "
         "model.pretrained=/path/to/that/folder, or use model=mini_bert"
     )
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable(timeout):
@@ -75,6 +82,11 @@ def resolve_pretrained(name: str, timeout: float) -> str:
         raise InputError(
             f"cannot download {name} ({type(err).__name__}: {str(err).splitlines()[0]}); {fix}"
         ) from None
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """Hub ids are `name` or `owner/name`; anything absolute, relative or deeper is a folder."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
 # ----------------------------------------------------------------------------- text
