@@ -188,16 +188,30 @@ def newest_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
     return best_run(cfg, where, order="attributes.start_time DESC")
 
 
+def best_comparable_run(cfg: TrackingConfig, split_version: str | None = None) -> pd.Series:
+    """The best dev run among runs comparable with the newest full-size one: same split version
+    and same data fingerprint (a 12-paragraph seeds dev set never outranks the gold set's)."""
+    full_size = "params.`data.train_size` = '0'"
+    if split_version:
+        full_size += f" and tags.split_version = '{split_version}'"
+    newest = newest_run(cfg, full_size)
+    return best_run(
+        cfg,
+        f"tags.split_version = '{newest['tags.split_version']}' and "
+        f"tags.data_fingerprint = '{newest['tags.data_fingerprint']}'",
+    )
+
+
 def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:
     """`--model` as given (run id, runs:/ or models:/ URI, or a local directory); by default the
-    registered champion, else the run with the best dev macro-F1."""
+    registered champion, else the best dev run comparable with the newest (best_comparable_run)."""
     if spec is None:
         from paratype.registry import champion_uri, current_champion
 
         mlflow.set_tracking_uri(cfg.uri)
         if current_champion(mlflow.MlflowClient(cfg.uri)) is not None:
             return champion_uri()
-        return best_run(cfg)[f"tags.{MODEL_URI_TAG}"]
+        return best_comparable_run(cfg)[f"tags.{MODEL_URI_TAG}"]
     if Path(spec).is_dir():
         return str(Path(spec).resolve())
     if "/" not in spec and ":" not in spec:  # a bare run id

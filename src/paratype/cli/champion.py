@@ -31,14 +31,15 @@ def main() -> None:
         from paratype.registry import ALIAS, REGISTERED_MODEL, promote
 
         cfg = to_config(compose(args.overrides)).tracking
-        where = f"tags.split_version = '{args.split_version}'"
         if args.run is None:
-            full_size = f"{where} and params.`data.train_size` = '0'"  # not a learning-curve subsample
-            fingerprint = (
-                args.data_fingerprint or tracking.newest_run(cfg, full_size)["tags.data_fingerprint"]
-            )
-            run_id = tracking.best_run(cfg, f"{where} and tags.data_fingerprint = '{fingerprint}'")["run_id"]
-            print(f"candidates: runs of split {args.split_version} on data {fingerprint}")
+            best = tracking.best_comparable_run(cfg, args.split_version)
+            if args.data_fingerprint and best["tags.data_fingerprint"] != args.data_fingerprint:
+                where = f"tags.split_version = '{args.split_version}'"
+                best = tracking.best_run(
+                    cfg, f"{where} and tags.data_fingerprint = '{args.data_fingerprint}'"
+                )
+            run_id = best["run_id"]
+            print(f"candidates: runs of split {args.split_version} on data {best['tags.data_fingerprint']}")
         else:
             run_id = args.run
         decision = promote(run_id, cfg)

@@ -4,7 +4,8 @@
   paratype-predict --articles --input article.txt --output labels.jsonl
   paratype-predict --model runs:/<run id>/model --input paragraphs.txt
 
-Without --model it uses the run with the best dev macro-F1 in the experiment.
+Without --model it serves the registered champion, else the best dev run comparable with the
+newest (same split version and data); the model served is named on stderr.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def _run(args: argparse.Namespace) -> int:
     from paratype.segment import SegmentationConfig
 
     cfg = to_config(compose(args.overrides))
-    model = tracking.load_model(tracking.resolve_model_uri(args.model, cfg.tracking), cfg.tracking)
+    uri = tracking.resolve_model_uri(args.model, cfg.tracking)
+    print(f"paratype-predict: model {uri}", file=sys.stderr)
+    model = tracking.load_model(uri, cfg.tracking)
     with ExitStack() as stack:
         source = stack.enter_context(args.input.open("rb")) if args.input else sys.stdin.buffer
         if args.articles:
