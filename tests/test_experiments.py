@@ -134,3 +134,15 @@ def test_champion_changes_only_for_a_clear_win(store):
     client = mlflow.MlflowClient(store.uri)
     assert client.get_model_version_by_alias(REGISTERED_MODEL, ALIAS).run_id == clear
     assert resolve_model_uri(None, store) == f"models:/{REGISTERED_MODEL}@{ALIAS}"
+
+
+def test_a_sweep_that_needs_the_mini_bert_says_so_before_any_job(tmp_path):
+    from conftest import run_cli
+
+    proc = run_cli(
+        "paratype-train", "+experiment=compare", f"paths.models_dir={tmp_path}", tmp=tmp_path, check=False
+    )
+    message = proc.stderr.decode().strip()
+    assert proc.returncode == 2 and "run `paratype-pretrain` first" in message
+    assert len(message.splitlines()) == 1
+    assert not (tmp_path / "mlruns.db").exists()  # no TF-IDF job ran first
