@@ -150,20 +150,30 @@ def confusion_figure(evaluation: Evaluation, labels: list[str]) -> plt.Figure:
 def cross_validate(
     data: SplitData, fit: Callable[[SplitData], Model], folds: int, max_errors: int
 ) -> Evaluation:
-    """Grouped cross-validation by article over all labelled paragraphs.
+    """Grouped cross-validation by article over all gold paragraphs.
 
-    `folds=0` leaves one article out per fold. The out-of-fold predictions are pooled and
-    scored once (`cv/...`), which stays defined when a held-out article lacks a label.
+    `folds=0` leaves one article out per fold. Each fold's model chooses (early stopping, best
+    epoch) on an inner dev split of its own training articles, never on the held-out fold;
+    silver rows only ever train. The out-of-fold predictions are pooled and scored once
+    (`cv/...`), which stays defined when a held-out article lacks a label.
     """
     everything = concatenate_datasets([data.splits[s] for s in ("train", "dev", "test")])
-    groups = everything["article_id"]
+    gold = np.flatnonzero(~np.asarray(everything["silver"], dtype=bool))
+    silver = np.flatnonzero(np.asarray(everything["silver"], dtype=bool))
+    groups = np.asarray(everything["article_id"])
     splitter = LeaveOneGroupOut() if folds == 0 else GroupKFold(n_splits=folds)
     proba = np.zeros((len(everything), len(data.label_names)))
     fold_f1: list[float] = []
-    for train_idx, held_idx in splitter.split(np.zeros(len(groups)), groups=groups):
+    for train_pos, held_pos in splitter.split(gold, groups=groups[gold]):
+        train_idx, held_idx = gold[train_pos], gold[held_pos]
+        inner_train, inner_dev = _inner_split(train_idx, groups)
         held = everything.select(held_idx)
         fold = SplitData(
-            DatasetDict(train=everything.select(train_idx), dev=held, test=held),
+            DatasetDict(
+                train=everything.select(np.concatenate([inner_train, silver])),
+                dev=everything.select(inner_dev),
+                test=held,
+            ),
             data.label_names,
             data.fingerprint,
         )
@@ -177,10 +187,21 @@ def cross_validate(
                 zero_division=0,
             )
         )
-    result = evaluation_from("cv", everything, proba, data.label_names, max_errors)
+    scored = everything.select(gold)
+    result = evaluation_from("cv", scored, proba[gold], data.label_names, max_errors)
     result.metrics |= {
         "cv/folds": float(len(fold_f1)),
         "cv/fold_macro_f1_mean": float(np.mean(fold_f1)),
         "cv/fold_macro_f1_std": float(np.std(fold_f1)),
     }
     return result
+
+
+def _inner_split(train_idx: np.ndarray, groups: np.ndarray, share: float = 0.15):
+    """A grouped inner dev split of a fold's training rows (whole articles), for model choice."""
+    articles = np.unique(groups[train_idx])
+    if len(articles) < 2:
+        return train_idx, train_idx[:0]
+    dev_articles = set(np.random.default_rng(0).permutation(articles)[: max(1, int(share * len(articles)))])
+    is_dev = np.array([g in dev_articles for g in groups[train_idx]])
+    return train_idx[~is_dev], train_idx[is_dev]
