@@ -131,3 +131,24 @@ def test_silver_only_ever_reaches_training(tmp_path):
     added = [pid for pid, silver in zip(train["id"], train["silver"], strict=True) if silver]
     assert sorted(added) == sorted(p.id for p in fresh)
     assert data.fingerprint != plain.fingerprint
+
+
+def test_label_model_saves_as_plain_arrays_and_serves_as_snorkel_does(tmp_path):
+    from paratype.models.label_model import STATE_FILE, LabelModelClassifier
+    from paratype.weak import fit_label_model, vote_matrix
+
+    texts = [
+        "أعلنت الشرطة القبض على ثلاثة مطلوبين في مداهمة فجر اليوم",
+        "حذر وزير الداخلية من خطورة عودة الخلايا النائمة",
+        "يرى الخبير الأمني أن التنظيم يحاول إعادة بناء صفوفه",
+        "افتتح المعرض الدولي للكتاب أبوابه أمس",
+    ] * 10
+    votes = vote_matrix(texts)
+    snorkel_model = fit_label_model(votes, seed=0, epochs=50)
+    model = LabelModelClassifier.from_snorkel(
+        snorkel_model, ["field_operation", "official_warning", "expert_assessment", "other"]
+    )
+    model.save(tmp_path)
+    assert (tmp_path / STATE_FILE).suffix == ".npz"
+    loaded = LabelModelClassifier.load(tmp_path)
+    np.testing.assert_allclose(loaded.predict_proba(texts), snorkel_model.predict_proba(votes), rtol=1e-6)

@@ -35,7 +35,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _REQUIREMENTS = {
     "tfidf": ["scikit-learn", "skops", "pyarabic"],
     "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic", "onnxruntime"],
-    "label_model": ["snorkel", "pyarabic"],
+    "label_model": ["pyarabic"],  # served from plain arrays (models/label_model.py)
 }
 
 for _name in ("alembic", "mlflow"):
