@@ -109,3 +109,11 @@ def test_too_many_rows_in_one_request_is_refused(trained):
     model = tracking.load_model(trained.result.model_uri, trained.cfg.tracking)
     with pytest.raises(MlflowException, match=f"at most {MAX_ROWS}"):
         model.predict(pd.DataFrame({"text": [PLAIN] * (MAX_ROWS + 1)}))
+
+
+def test_a_model_file_changed_after_logging_is_refused(trained, tmp_path):
+    folder = _local_copy(trained, tmp_path)
+    weights = next(folder.rglob(tfidf.FILE))
+    weights.write_bytes(weights.read_bytes() + b"\0")
+    with pytest.raises(InputError, match="differs from the SHA-256 recorded"):
+        tracking.load_model(str(folder), trained.cfg.tracking)

@@ -35,7 +35,14 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         from paratype.models import trainer
 
         meta = json.loads(Path(context.artifacts["meta"]).read_text())
-        self.model = trainer(meta["kind"]).load_model(Path(context.artifacts["model"]))
+        weights = Path(context.artifacts["model"])
+        for name, digest in meta.get("sha256", {}).items():  # models logged before the manifest have none
+            if not (weights / name).is_file() or _sha256(weights / name) != digest:
+                raise MlflowException(
+                    f"model file {name} is missing or differs from the SHA-256 recorded when the model "
+                    "was logged; it was changed since: restore it or retrain"
+                )
+        self.model = trainer(meta["kind"]).load_model(weights)
         self.offsets = meta.get("offsets")  # the tuned decision rule; None: argmax
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
@@ -60,6 +67,13 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         out = pd.DataFrame(columns, index=good).reindex(range(len(errors)))
         out["error"] = errors
         return out
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 mlflow.models.set_model(ParagraphClassifier())

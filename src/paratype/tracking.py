@@ -27,6 +27,7 @@ from mlflow.models import infer_signature
 
 from paratype.config import PROJECT_ROOT, TrackingConfig
 from paratype.errors import InputError
+from paratype.io import file_sha256
 
 BEST_METRIC = "dev/macro_f1"
 MODEL_NAME = "model"
@@ -140,7 +141,12 @@ def log_model(
         model_dir = Path(tmp) / "weights"
         model.save(model_dir)
         meta = Path(tmp) / "meta.json"
-        meta.write_text(json.dumps({"kind": model.kind, "labels": model.labels, "offsets": offsets}))
+        manifest = {
+            str(f.relative_to(model_dir)): file_sha256(f) for f in sorted(model_dir.rglob("*")) if f.is_file()
+        }
+        meta.write_text(
+            json.dumps({"kind": model.kind, "labels": model.labels, "offsets": offsets, "sha256": manifest})
+        )
         example_in = pd.DataFrame({"text": example})
         example_out = pd.DataFrame(
             {"label": model.labels[:1] * len(example)}
