@@ -7,7 +7,6 @@ renamed to its final name. A corrupt download is deleted and reported.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from paratype.errors import InputError
+from paratype.io import file_sha256
 
 UPSTREAM = "https://raw.githubusercontent.com/inparallel/SaudiNewsNet/master/dataset"
 _CHUNK = 1 << 16
@@ -29,11 +29,6 @@ def read_checksums(path: Path) -> dict[str, str]:
             digest, name = line.split()
             sums[name] = digest
     return sums
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _fetch_into(url: str, part: Path, timeout: float) -> None:
@@ -71,12 +66,12 @@ def _fetch_into(url: str, part: Path, timeout: float) -> None:
 
 def download_file(url: str, dest: Path, sha256: str, timeout: float = 60) -> bool:
     """Make `dest` a verified copy of `url`; returns False when it already was one."""
-    if dest.exists() and sha256_of(dest) == sha256:
+    if dest.exists() and file_sha256(dest) == sha256:
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     _fetch_into(url, part, timeout)
-    actual = sha256_of(part)
+    actual = file_sha256(part)
     if actual != sha256:
         part.unlink()
         raise InputError(

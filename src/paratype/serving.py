@@ -15,6 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from paratype.decision import decide
+from paratype.io import file_sha256
 from paratype.text import paragraph_problem
 
 # Longer inputs are cut to this many characters and flagged `truncated`: a bound on the time and
@@ -37,7 +38,7 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         meta = json.loads(Path(context.artifacts["meta"]).read_text())
         weights = Path(context.artifacts["model"])
         for name, digest in meta.get("sha256", {}).items():  # models logged before the manifest have none
-            if not (weights / name).is_file() or _sha256(weights / name) != digest:
+            if not (weights / name).is_file() or file_sha256(weights / name) != digest:
                 raise MlflowException(
                     f"model file {name} is missing or differs from the SHA-256 recorded when the model "
                     "was logged; it was changed since: restore it or retrain"
@@ -67,13 +68,6 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         out = pd.DataFrame(columns, index=good).reindex(range(len(errors)))
         out["error"] = errors
         return out
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 mlflow.models.set_model(ParagraphClassifier())
