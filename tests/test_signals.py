@@ -23,19 +23,24 @@ def _start(args: list[str], tmp: Path, **kwargs) -> subprocess.Popen:
     )
 
 
-def _wait_for(condition, seconds: float = 120) -> None:
+def _wait_for(condition, proc: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"the command ended first ({proc.returncode}): {proc.stderr.read().decode()[-300:]}"
+            )
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def _runs(tmp: Path):
     if not (tmp / "mlruns.db").exists():
         return []
     try:
-        return mlflow.MlflowClient(f"sqlite:///{tmp}/mlruns.db").search_runs(["0", "1"])
+        client = mlflow.MlflowClient(f"sqlite:///{tmp}/mlruns.db")
+        return client.search_runs([e.experiment_id for e in client.search_experiments()])
     except Exception:  # the store is being created
         return []
 
@@ -50,7 +55,7 @@ def test_sigterm_during_training_marks_the_run_killed(tmp_path):
         ],
         tmp_path,
     )
-    _wait_for(lambda: any(r.info.status == "RUNNING" for r in _runs(tmp_path)))
+    _wait_for(lambda: any(r.info.status == "RUNNING" for r in _runs(tmp_path)), proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130
     assert [r.info.status for r in _runs(tmp_path)] == ["KILLED"]
@@ -64,7 +69,7 @@ def test_sigterm_during_predict_leaves_no_partial_output(trained, tmp_path):
         trained.tmp,
         stdin=subprocess.PIPE,
     )
-    _wait_for(lambda: any(tmp_path.glob(".labels.jsonl.*.part")))
+    _wait_for(lambda: any(tmp_path.glob(".labels.jsonl.*.part")), proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130
     assert list(tmp_path.iterdir()) == []

@@ -86,13 +86,14 @@ def _held_out(model, cfg: TrainConfig, data: SplitData) -> list[Evaluation]:
     if cfg.decision.rule == "tuned":
         rules["_tuned"] = fit_offsets(dev.gold, dev.proba, reference=labels.index("other")).tolist()
     results = [dev, test]
+    subsets = test_subsets(cfg, data)
     for suffix, offsets in rules.items():
         if offsets is not None:
             results += [
                 evaluation_from(f"{r.split}{suffix}", data.splits[r.split], r.proba, labels, limit, offsets)
                 for r in (dev, test)
             ]
-        for name, rows in test_subsets(cfg, data).items():
+        for name, rows in subsets.items():
             subset = data.splits["test"].select(rows)
             results.append(evaluation_from(name + suffix, subset, test.proba[rows], labels, limit, offsets))
     return results
