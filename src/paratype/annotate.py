@@ -78,15 +78,17 @@ def pool_candidates(
     sized = [p for p in paragraphs if min_words <= word_count(p.text) <= max_words]
     if pool in ("random", "opinion"):  # opinion: the articles were chosen already (is_opinion)
         return sized
-    hits = [p for p in sized if POOLS[pool].search(fold_for_matching(p.text))]
-    if pool == "warning_cues":  # the warning pool read every warning-verb paragraph already
-        hits = [
-            p
-            for p in hits
-            if OFFICIAL_SPEAKER.search(fold_for_matching(p.text))
-            and not POOLS["warning"].search(fold_for_matching(p.text))
-        ]
-    return hits
+    return [p for p in sized if _in_pool(fold_for_matching(p.text), pool)]
+
+
+def _in_pool(folded: str, pool: str) -> bool:
+    """Does a folded text match a rule pool? warning_cues also needs an official speaker and no
+    warning verb (the warning pool read every warning-verb paragraph already)."""
+    if not POOLS[pool].search(folded):
+        return False
+    if pool == "warning_cues":
+        return bool(OFFICIAL_SPEAKER.search(folded)) and not POOLS["warning"].search(folded)
+    return True
 
 
 def sample(
@@ -289,7 +291,8 @@ def as_adjudicated(records: list[Annotation], by: str) -> list[Annotation]:
     """A reader's decisions on contested or audited labels, recorded as adjudication (they win
     over every other record of the paragraph); the note keeps who decided and why."""
     return [
-        Annotation(r.id, r.text_hash, r.label, ADJUDICATED, f"{by}: {r.note}".rstrip(": ")) for r in records
+        Annotation(r.id, r.text_hash, r.label, ADJUDICATED, f"{by}: {r.note}" if r.note else by)
+        for r in records
     ]
 
 

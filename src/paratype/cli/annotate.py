@@ -176,15 +176,18 @@ def _import(args: argparse.Namespace) -> int:
     known = {p.id: p for p in paragraphs}
     folder = Path(cfg.paths.annotations_dir)
     batches: dict[Path, list] = {}
+    imported = []
     for worksheet, name in zip(args.worksheets, names, strict=True):
         records = annotate.read_worksheet(worksheet, name, known)
+        imported += records
         if args.manifest is None:
             routed = {args.into or folder / "gold.jsonl": records}
         else:
             routed = annotate.route_by_manifest(records, args.manifest, worksheet.stem, folder)
-            annotate.record_pools(Path(cfg.paths.pools), args.manifest, records)
         for target, batch in routed.items():
             batches.setdefault(target, []).extend(batch)
+    if args.manifest is not None:  # once for all worksheets: one read of the pool file, one write
+        annotate.record_pools(Path(cfg.paths.pools), args.manifest, imported)
     for target, batch in batches.items():
         added, skipped = annotate.merge_into(target, batch)
         print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
