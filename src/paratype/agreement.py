@@ -44,14 +44,14 @@ def agreement(first: list[Annotation], second: list[Annotation]) -> Agreement:
 
 
 def by_pool(first: list[Annotation], second: list[Annotation], pool_of: dict[str, str]) -> str:
-    """Observed agreement and kappa per candidate pool, as a Markdown table (the double
-    labelling is stratified by pool; a pool whose readers used one label has no kappa)."""
+    """Observed agreement and kappa per candidate pool (`pool_of`: id -> pool for every second
+    reading), as a Markdown table; a pool whose readers used one label has no kappa."""
     a = {r.id: r.label for r in first}
     rows = ["| pool | paragraphs read twice | observed | kappa |", "|---|--:|--:|--:|"]
     groups: dict[str, list[tuple[str, str]]] = {}
     for r in second:
         if r.id in a:
-            groups.setdefault(pool_of.get(r.id, "rounds 1-2"), []).append((a[r.id], r.label))
+            groups.setdefault(pool_of[r.id], []).append((a[r.id], r.label))
     for pool, pairs in sorted(groups.items()):
         x, y = zip(*pairs, strict=True)
         observed = sum(p == q for p, q in pairs) / len(pairs)

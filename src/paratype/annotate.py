@@ -241,15 +241,23 @@ def route_by_manifest(
     return routed
 
 
+EARLIER_ROUNDS = "rounds 1-2"  # the pool of paragraphs labelled before pools were recorded
+
+
+def read_pools(path: Path) -> dict[str, str]:
+    """Paragraph id -> the pool it was exported from (empty when no pool file exists yet)."""
+    return {row["id"]: row["pool"] for _, row in read_jsonl(path)} if path.exists() else {}
+
+
 def record_pools(path: Path, manifest: Path, records: list[Annotation]) -> int:
     """Add the pool each imported paragraph was exported from to the committed pool file
     (id -> pool, no text), so the data card can count labels per pool."""
-    known = {row["id"]: row for _, row in read_jsonl(path)} if path.exists() else {}
+    pool_of = read_pools(path)
     imported = {r.id for r in records}
     for _, row in read_jsonl(manifest):
         if row["id"] in imported:
-            known.setdefault(row["id"], {"id": row["id"], "pool": row["pool"]})
-    return write_jsonl(path, sorted(known.values(), key=lambda r: r["id"]))
+            pool_of.setdefault(row["id"], row["pool"])
+    return write_jsonl(path, ({"id": pid, "pool": pool_of[pid]} for pid in sorted(pool_of)))
 
 
 def read_worksheet(path: Path, annotator: str, known: dict[str, Paragraph]) -> list[Annotation]:

@@ -58,8 +58,8 @@ def _download(args, cfg) -> None:
 def _stats(args, cfg) -> None:
     import pandas as pd
 
+    from paratype.annotate import EARLIER_ROUNDS, read_pools
     from paratype.data import SPLITS, build_dataset
-    from paratype.io import read_jsonl
 
     data = build_dataset(cfg.data, cfg.paths)
     frame = pd.concat([data.splits[s].to_pandas().assign(split=s) for s in SPLITS])
@@ -68,9 +68,8 @@ def _stats(args, cfg) -> None:
         f"data={cfg.data.name}: {len(frame)} paragraphs from {frame.article_id.nunique()} articles, "
         f"fingerprint {data.fingerprint}\n"
     )
-    pools = Path(cfg.paths.pools)
-    pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
-    frame["pool"] = [pool_of.get(pid, "rounds 1-2") for pid in frame["id"]]
+    pool_of = read_pools(Path(cfg.paths.pools))
+    frame["pool"] = [pool_of.get(pid, EARLIER_ROUNDS) for pid in frame["id"]]
     for column in ("split", "source", "pool"):
         table = pd.crosstab(frame[column], frame["label"], margins=True, margins_name="total")
         print(table.to_markdown() + "\n")
@@ -113,15 +112,14 @@ def _split(args, cfg) -> None:
 
 def _agreement(args, cfg) -> None:
     from paratype.agreement import agreement, by_pool, markdown
-    from paratype.io import read_jsonl
+    from paratype.annotate import EARLIER_ROUNDS, read_pools
     from paratype.labels import read_annotations
 
     folder = Path(cfg.paths.annotations_dir)
     first, second = read_annotations(folder / "gold.jsonl"), read_annotations(folder / args.second)
     print(markdown(agreement(first, second)))
-    pools = Path(cfg.paths.pools)
-    pool_of = {row["id"]: row["pool"] for _, row in read_jsonl(pools)} if pools.exists() else {}
-    print("\n" + by_pool(first, second, pool_of))
+    pool_of = read_pools(Path(cfg.paths.pools))
+    print("\n" + by_pool(first, second, {r.id: pool_of.get(r.id, EARLIER_ROUNDS) for r in second}))
 
 
 def _audit(args, cfg) -> None:
