@@ -32,12 +32,13 @@ def main() -> None:
 
         cfg = to_config(compose(args.overrides)).tracking
         if args.run is None:
-            best = tracking.best_comparable_run(cfg, args.split_version)
-            if args.data_fingerprint and best["tags.data_fingerprint"] != args.data_fingerprint:
+            if args.data_fingerprint:
                 where = f"tags.split_version = '{args.split_version}'"
                 best = tracking.best_run(
                     cfg, f"{where} and tags.data_fingerprint = '{args.data_fingerprint}'"
                 )
+            else:
+                best = tracking.best_comparable_run(cfg, args.split_version)
             run_id = best["run_id"]
             print(f"candidates: runs of split {args.split_version} on data {best['tags.data_fingerprint']}")
         else:
