@@ -11,6 +11,7 @@ import mlflow
 import pytest
 
 from paratype.config import PROJECT_ROOT
+from paratype.tracking import store_lock
 
 BIN = Path(sys.executable).parent
 
@@ -36,13 +37,14 @@ def _wait_for(condition, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 
 def _runs(tmp: Path):
+    """The store's runs, read under the lock the jobs take to create it (reading a store that
+    another process is still creating would run a second schema migration)."""
+    uri = f"sqlite:///{tmp}/mlruns.db"
     if not (tmp / "mlruns.db").exists():
         return []
-    try:
-        client = mlflow.MlflowClient(f"sqlite:///{tmp}/mlruns.db")
+    with store_lock(uri):
+        client = mlflow.MlflowClient(uri)
         return client.search_runs([e.experiment_id for e in client.search_experiments()])
-    except Exception:  # the store is being created
-        return []
 
 
 @pytest.mark.slow

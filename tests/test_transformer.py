@@ -2,6 +2,7 @@
 
 import json
 import time
+from dataclasses import replace
 
 import mlflow
 import numpy as np
@@ -13,7 +14,7 @@ from paratype.config import PretrainConfig
 from paratype.data import SPLITS
 from paratype.errors import InputError
 from paratype.models import transformer
-from paratype.pretrain import META_FILE, pretrain
+from paratype.pretrain import META_FILE, StepPlan, pretrain
 from paratype.train import train
 
 TINY = PretrainConfig(
@@ -39,17 +40,40 @@ FINE_TUNE = [
 
 
 @pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
-    """Pretraining smoke test on a tiny corpus (the seed paragraphs); the result feeds the rest."""
-    tmp = tmp_path_factory.mktemp("tiny")
-    cfg = make_config(tmp)
+def seed_texts(tmp_path_factory) -> list[str]:
     from paratype.data import build_dataset
 
-    texts = [t for split in build_dataset(cfg.data, cfg.paths).splits.values() for t in split["text"]]
+    cfg = make_config(tmp_path_factory.mktemp("seeds"))
+    return [t for split in build_dataset(cfg.data, cfg.paths).splits.values() for t in split["text"]]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory, seed_texts):
+    """Pretraining smoke test on a tiny corpus (the seed paragraphs); the result feeds the rest."""
+    tmp = tmp_path_factory.mktemp("tiny")
     tiny = PretrainConfig(**{**TINY.__dict__, "output_dir": str(tmp / "tiny-bert")})
-    stats = pretrain(texts, tiny, tmp / "work")
+    stats = pretrain(seed_texts, tiny, tmp / "work")
     assert np.isfinite(stats["final_loss"]) and stats["blocks"] > 0
     return tmp / "tiny-bert"
+
+
+@pytest.mark.slow
+def test_a_budget_ends_with_a_model_and_resume_continues_from_the_checkpoint(tmp_path, seed_texts):
+    output = tmp_path / "budgeted"
+    budgeted = PretrainConfig(
+        **{**TINY.__dict__, "max_steps": 0, "max_minutes": 0.05, "save_steps": 50, "output_dir": str(output)}
+    )
+    first = pretrain(seed_texts, budgeted, tmp_path / "work")
+    assert first["steps"] > StepPlan.measure_after and (output / "model.safetensors").exists()
+    assert first["seconds"] < 3 + 10  # the budget (3 s) plus the time to save
+    longer = replace(budgeted, max_steps=first["steps"] + 5, max_minutes=0, resume=True)
+    assert pretrain(seed_texts, longer, tmp_path / "work")["steps"] == first["steps"] + 5
+
+
+def test_resume_without_a_checkpoint_is_one_line(tmp_path, seed_texts):
+    cfg = replace(TINY, resume=True, output_dir=str(tmp_path / "m"))
+    with pytest.raises(InputError, match="no checkpoint in .*start without pretrain.resume=true"):
+        pretrain(seed_texts, cfg, tmp_path / "work")
 
 
 def test_pretraining_writes_a_hugging_face_model_folder(tiny_bert):

@@ -290,12 +290,15 @@ class PretrainConfig:
     block_length: int = 128  # tokens per pretraining sequence (paragraphs packed end to end)
     max_position_embeddings: int = 512  # fine-tuning may use up to this many tokens
     batch_size: int = 32
-    max_steps: int = 2000
+    max_steps: int = 2000  # 0: as many as pretrain.max_minutes allows
     learning_rate: float = 5e-4  # small models from scratch want a larger rate than fine-tuning
     warmup: float = 0.05  # share of steps with linear warm-up
     weight_decay: float = 0.01
     mlm_probability: float = 0.15
     logging_steps: int = 50
+    max_minutes: float = 0  # wall-clock budget; > 0 plans the steps so the schedule ends in time
+    save_steps: int = 200  # checkpoint every this many steps (the last one is kept)
+    resume: bool = False  # continue from the last checkpoint of this output's work folder
     seed: int = 0
     max_paragraphs: int = 0  # 0: every corpus paragraph; n > 0: the first n (smoke tests)
     exclude_eval_articles: bool = True  # leave out articles with a dev/test paragraph in any split file
@@ -311,6 +314,12 @@ class PretrainConfig:
             f"pretrain.block_length={self.block_length} must be between 8 and "
             f"pretrain.max_position_embeddings={self.max_position_embeddings}",
         )
+        _check(self.max_minutes >= 0, f"pretrain.max_minutes={self.max_minutes} must be >= 0 (0: no budget)")
+        _check(
+            self.max_steps > 0 or self.max_minutes > 0,
+            f"pretrain.max_steps={self.max_steps}: set a number of steps, or 0 with a pretrain.max_minutes budget",
+        )
+        _check(self.save_steps >= 1, f"pretrain.save_steps={self.save_steps} must be >= 1")
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -34,6 +33,7 @@ from transformers import (
 from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
+from paratype.errors import InputError
 from paratype.models.transformer_training import runtime_arguments
 from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles
@@ -82,9 +82,57 @@ def pack_blocks(texts: list[str], tokenizer: PreTrainedTokenizerFast, length: in
     return Dataset.from_dict({"input_ids": blocks})
 
 
+class StepPlan(TrainerCallback):
+    """How many steps this run takes: `max_steps`, or fewer when the wall-clock budget ends
+    first. The learning-rate schedule reads the plan, so a budgeted run still warms up and
+    decays to zero, and it stops with a usable model when the budget is spent."""
+
+    measure_after = 20  # steps before the speed is trusted (the first ones are slow)
+
+    def __init__(self, cfg: PretrainConfig, started: float) -> None:
+        self.cap = cfg.max_steps or 10**9
+        self.total = cfg.max_steps or 10**9
+        self.budget = cfg.max_minutes * 60
+        self.started = started
+        self.warmup = cfg.warmup
+        self.mark: tuple[int, float] | None = None
+
+    def lr_factor(self, step: int) -> float:
+        progress = step / max(self.total, 1)
+        if progress < self.warmup:
+            return progress / self.warmup
+        return max(0.0, (1 - progress) / (1 - self.warmup))
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.monotonic()
+        if self.budget:
+            self.mark = self.mark or (state.global_step, now)
+            done, since = state.global_step - self.mark[0], now - self.mark[1]
+            left = self.budget - (now - self.started)
+            if done >= self.measure_after:
+                self.total = min(self.cap, state.global_step + int(done / since * max(left, 0)))
+            if left <= 0:
+                self.total = state.global_step
+        if state.global_step >= self.total:
+            control.should_training_stop = control.should_save = True  # the last checkpoint, too
+        return control
+
+
 class MaskedTokensTrainer(Trainer):
     """MLM loss computed on the masked positions only: the vocabulary projection of the other
-    85% of tokens is most of the compute on a CPU and contributes nothing to the loss."""
+    85% of tokens is most of the compute on a CPU and contributes nothing to the loss. The
+    learning rate follows the step plan (a budget may end the run before `max_steps`)."""
+
+    def __init__(self, *args, plan: StepPlan, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        plan = self.plan  # a closure, not a bound method: the scheduler state stays picklable
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer or self.optimizer, lambda step: plan.lr_factor(step)
+        )
+        return self.lr_scheduler
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
@@ -123,11 +171,15 @@ def loss_figure(curve: list[tuple[int, float]]):
     return fig
 
 
-def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path) -> dict:
-    """Train tokenizer and model on `texts`; writes the model folder to cfg.output_dir atomically."""
-    started = time.perf_counter()
+def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path, started: float | None = None) -> dict:
+    """Train tokenizer and model on `texts`; writes the model folder to cfg.output_dir atomically.
+
+    `work_dir` keeps the tokenizer and the last checkpoint, so `cfg.resume` continues an
+    interrupted or budgeted run; `started` is when the job's clock (for `max_minutes`) began."""
+    started = time.monotonic() if started is None else started
     texts = prepare_text(texts, cfg.normalization)
-    tokenizer = train_tokenizer(texts, cfg)
+    checkpoint = _prepare_work_dir(work_dir, cfg.resume)
+    tokenizer = _tokenizer(texts, cfg, work_dir / "tokenizer")
     blocks = pack_blocks(texts, tokenizer, cfg.block_length)
     model = BertForMaskedLM(
         BertConfig(
@@ -140,31 +192,39 @@ def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path) -> dict:
             pad_token_id=tokenizer.pad_token_id,
         )
     )
+    plan = StepPlan(cfg, started)
     args = TrainingArguments(
         output_dir=str(work_dir / "checkpoints"),
-        max_steps=cfg.max_steps,
+        max_steps=plan.cap,
         per_device_train_batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup,
         weight_decay=cfg.weight_decay,
-        lr_scheduler_type="linear",
         logging_steps=cfg.logging_steps,
-        save_strategy="no",
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=1,
         **runtime_arguments(cfg.seed),
     )
     losses = MlflowLossCallback()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability)
-    MaskedTokensTrainer(
-        model=model, args=args, train_dataset=blocks, data_collator=collator, callbacks=[losses]
-    ).train()
+    trainer = MaskedTokensTrainer(
+        model=model,
+        args=args,
+        train_dataset=blocks,
+        data_collator=collator,
+        callbacks=[plan, losses],
+        plan=plan,
+    )
+    steps = trainer.train(resume_from_checkpoint=checkpoint).global_step
     stats = {
         "paragraphs": len(texts),
         "blocks": len(blocks),
-        "tokens": len(blocks) * cfg.block_length,
-        "epochs": cfg.max_steps * cfg.batch_size / max(len(blocks), 1),
+        "steps": steps,
+        "tokens_seen": steps * cfg.batch_size * cfg.block_length,
+        "epochs": steps * cfg.batch_size / max(len(blocks), 1),
         "parameters": sum(p.numel() for p in model.parameters()),
         "final_loss": losses.curve[-1][1] if losses.curve else math.nan,
-        "seconds": time.perf_counter() - started,
+        "seconds": time.monotonic() - started,
     }
     _save(model, tokenizer, cfg, stats, work_dir)
     if losses.curve and mlflow.active_run():
@@ -172,8 +232,32 @@ def pretrain(texts: list[str], cfg: PretrainConfig, work_dir: Path) -> dict:
     return stats
 
 
+def _prepare_work_dir(work_dir: Path, resume: bool) -> str | None:
+    """The checkpoint to resume from (resume) or a clean work folder (a fresh start)."""
+    if not resume:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        work_dir.mkdir(parents=True)
+        return None
+    saved = sorted((work_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    if not saved or not (work_dir / "tokenizer").is_dir():
+        raise InputError(
+            f"pretrain.resume=true: no checkpoint in {work_dir}; start without pretrain.resume=true"
+        )
+    return str(saved[-1])
+
+
+def _tokenizer(texts: list[str], cfg: PretrainConfig, folder: Path) -> PreTrainedTokenizerFast:
+    """The run's tokenizer: trained once, kept beside the checkpoints, reloaded on resume."""
+    if folder.is_dir():
+        return PreTrainedTokenizerFast.from_pretrained(folder)
+    tokenizer = train_tokenizer(texts, cfg)
+    tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
 def _save(model, tokenizer, cfg: PretrainConfig, stats: dict, work_dir: Path) -> None:
     staged = work_dir / "model"
+    shutil.rmtree(staged, ignore_errors=True)
     model.save_pretrained(staged)
     tokenizer.save_pretrained(staged)
     (staged / META_FILE).write_text(json.dumps({"config": asdict(cfg), "stats": stats}, indent=2))
@@ -194,13 +278,19 @@ def corpus_texts(cfg: PretrainJobConfig) -> list[str]:
     return texts[: cfg.pretrain.max_paragraphs] if cfg.pretrain.max_paragraphs else texts
 
 
+def work_dir(cfg: PretrainJobConfig) -> Path:
+    """Where a pretraining keeps its tokenizer and checkpoints: one folder per output model."""
+    return Path(cfg.paths.cache_dir) / "pretrain" / Path(cfg.pretrain.output_dir).name
+
+
 def run(cfg: PretrainJobConfig) -> dict:
     """The whole job inside one MLflow run: texts, tokenizer, pretraining, saved model."""
+    started = time.monotonic()
     texts = corpus_texts(cfg)
     tracking.setup(cfg.tracking)
-    with tracking.run(run_name="mini-bert-pretrain"), tempfile.TemporaryDirectory() as tmp:
+    with tracking.run(run_name="mini-bert-pretrain"):
         mlflow.set_tags({"model_kind": "mini_bert_pretrain", **tracking.git_state()})
         mlflow.log_params(tracking.flatten({"pretrain": asdict(cfg.pretrain)}))
-        stats = pretrain(texts, cfg.pretrain, Path(tmp))
+        stats = pretrain(texts, cfg.pretrain, work_dir(cfg), started)
         mlflow.log_metrics({f"pretrain/{k}": float(v) for k, v in stats.items()})
     return stats

@@ -50,7 +50,7 @@ def setup(cfg: TrackingConfig) -> str:
     A new SQLite store is created under a file lock: two jobs started at once on a fresh store
     would otherwise both run MLflow's schema migration, and one fails half-way."""
     mlflow.set_tracking_uri(cfg.uri)
-    with _store_lock(cfg.uri):
+    with store_lock(cfg.uri):
         experiment = mlflow.get_experiment_by_name(cfg.experiment)
         if experiment is not None:
             return mlflow.set_experiment(cfg.experiment).experiment_id
@@ -64,7 +64,7 @@ def setup(cfg: TrackingConfig) -> str:
         return mlflow.set_experiment(cfg.experiment).experiment_id
 
 
-def _store_lock(uri: str):
+def store_lock(uri: str):
     """An exclusive lock beside a SQLite store file (nothing to lock for other stores)."""
     from filelock import FileLock
 
