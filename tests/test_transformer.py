@@ -72,7 +72,7 @@ def test_a_budget_ends_with_a_model_and_resume_continues_from_the_checkpoint(tmp
 
 def test_resume_without_a_checkpoint_is_one_line(tmp_path, seed_texts):
     cfg = replace(TINY, resume=True, output_dir=str(tmp_path / "m"))
-    with pytest.raises(InputError, match="no checkpoint in .*start without pretrain.resume=true"):
+    with pytest.raises(InputError, match=r"no checkpoint in .*start without pretrain\.resume=true"):
         pretrain(seed_texts, cfg, tmp_path / "work")
 
 

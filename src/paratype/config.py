@@ -317,7 +317,8 @@ class PretrainConfig:
         _check(self.max_minutes >= 0, f"pretrain.max_minutes={self.max_minutes} must be >= 0 (0: no budget)")
         _check(
             self.max_steps > 0 or self.max_minutes > 0,
-            f"pretrain.max_steps={self.max_steps}: set a number of steps, or 0 with a pretrain.max_minutes budget",
+            f"pretrain.max_steps={self.max_steps}: set a number of steps, "
+            "or 0 with a pretrain.max_minutes budget",
         )
         _check(self.save_steps >= 1, f"pretrain.save_steps={self.save_steps} must be >= 1")
 
