@@ -136,10 +136,18 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
-    """Records for a batch, in order: predictions for good items, errors in place of bad ones."""
+def label_batch(model, batch: list[Item], explain: int = 0) -> list[dict[str, Any]]:
+    """Records for a batch, in order: predictions for good items, errors in place of bad ones;
+    `explain` > 0 adds each paragraph's `explanation` (its top words, explain.py)."""
     good = [item for item in batch if item.error is None]
-    predictions = model.predict(pd.DataFrame({"text": [i.text for i in good]})) if good else None
+    frame = pd.DataFrame({"text": [i.text for i in good]})
+    predictions = (
+        (model.predict(frame, params={"explain": explain}) if explain else model.predict(frame))
+        if good
+        else None
+    )
+    if explain and predictions is not None and "explanation" not in predictions:
+        raise InputError("this model was logged before --explain existed; retrain it with paratype-train")
     rows = iter(predictions.to_dict("records")) if predictions is not None else iter(())
     out = []
     for item in batch:
@@ -163,13 +171,18 @@ def label_batch(model, batch: list[Item]) -> list[dict[str, Any]]:
 
 
 class Writer:
-    """Streams records in one output format, one at a time."""
+    """Streams records in one output format, one at a time; `close` ends the output."""
 
-    def __init__(self, sink: TextIO, labels: list[str]):
+    def __init__(self, sink: TextIO, labels: list[str], model: str = ""):
         self.sink = sink
+        self.labels = labels
+        self.model = model  # the model's URI, for formats that name it
 
     def write(self, record: dict[str, Any]) -> None:
         self.sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        """Nothing to finish for a stream of lines."""
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -190,14 +203,15 @@ def _printable(text: str) -> str:
 class CsvWriter(Writer):
     """One row per record, one `score_<label>` column per label; errors in the `error` column."""
 
-    def __init__(self, sink: TextIO, labels: list[str]):
-        super().__init__(sink, labels)
+    def __init__(self, sink: TextIO, labels: list[str], model: str = ""):
+        super().__init__(sink, labels, model)
         self.columns = [
             "id",
             "paragraph",
             "label",
             *[f"score_{n}" for n in labels],
             "truncated",
+            "explanation",
             "error",
             "text",
         ]
@@ -206,14 +220,16 @@ class CsvWriter(Writer):
 
     def write(self, record: dict[str, Any]) -> None:
         row = record | {f"score_{k}": v for k, v in record.get("scores", {}).items()}
+        if "explanation" in record:
+            row["explanation"] = "; ".join(f"{e['word']} {e['weight']:+.3f}" for e in record["explanation"])
         self.csv.writerow({k: _inert(v) for k, v in row.items()})
 
 
 class TableWriter(Writer):
     """Aligned text for people: id, label, confidence and the start of the paragraph."""
 
-    def __init__(self, sink: TextIO, labels: list[str]):
-        super().__init__(sink, labels)
+    def __init__(self, sink: TextIO, labels: list[str], model: str = ""):
+        super().__init__(sink, labels, model)
         sink.write(f"{'id':<24} {'label':<18} {'conf':>5}  text\n")
 
     def write(self, record: dict[str, Any]) -> None:
@@ -221,12 +237,38 @@ class TableWriter(Writer):
         if "error" in record:
             self.sink.write(f"{_printable(key):<24} {'(error)':<18} {'':>5}  {record['error']}\n")
             return
-        confidence = max(record["scores"].values())
+        confidence = record["scores"][record["label"]]
         text = _printable(record["text"])[:70]
-        self.sink.write(f"{_printable(key):<24} {record['label']:<18} {confidence:>5.2f}  {text}\n")
+        why = (
+            "  <- " + " ".join(_printable(e["word"]) for e in record["explanation"])
+            if "explanation" in record
+            else ""
+        )
+        self.sink.write(f"{_printable(key):<24} {record['label']:<18} {confidence:>5.2f}  {text}{why}\n")
 
 
-WRITERS: dict[str, type[Writer]] = {"jsonl": Writer, "csv": CsvWriter, "table": TableWriter}
+class HtmlWriter(Writer):
+    """One self-contained page (page.py): the records are kept until `close` renders them."""
+
+    def __init__(self, sink: TextIO, labels: list[str], model: str = ""):
+        super().__init__(sink, labels, model)
+        self.records: list[dict[str, Any]] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+
+    def close(self) -> None:
+        from paratype.page import render_page
+
+        self.sink.write(render_page(self.records, self.labels, self.model))
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "jsonl": Writer,
+    "csv": CsvWriter,
+    "table": TableWriter,
+    "html": HtmlWriter,
+}
 
 
 def article_summary(counts: dict[Any, Counter], labels: list[str]) -> str:

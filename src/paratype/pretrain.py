@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -116,6 +117,15 @@ class StepPlan(TrainerCallback):
         if state.global_step >= self.total:
             control.should_training_stop = control.should_save = True  # the last checkpoint, too
         return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.budget and logs and "loss" in logs:
+            left = self.budget - (time.monotonic() - self.started)
+            print(
+                f"pretrain: step {state.global_step} of {self.total} planned, loss {logs['loss']:.3f}, "
+                f"{max(left, 0) / 60:.1f} min of the budget left",
+                file=sys.stderr,
+            )
 
 
 class MaskedTokensTrainer(Trainer):

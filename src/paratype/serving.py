@@ -15,6 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from paratype.decision import decide
+from paratype.explain import occlusion
 from paratype.io import file_sha256
 from paratype.text import paragraph_problem
 
@@ -30,7 +31,9 @@ MAX_ROWS = 10_000
 class ParagraphClassifier(mlflow.pyfunc.PythonModel):
     """A DataFrame with a `text` column in; `label`, one `score_<label>` per label, `truncated`
     (cut at MAX_CHARS, or by the model's own length limit) and `error` out. A value that is no
-    Arabic paragraph (empty, not a string, no Arabic letters) gets an error and no label."""
+    Arabic paragraph (empty, not a string, no Arabic letters) gets an error and no label.
+    `params={"explain": k}` adds `explanation`: the k words that pushed each paragraph most
+    towards its label (explain.py)."""
 
     def load_context(self, context) -> None:
         from paratype.models import trainer
@@ -59,8 +62,11 @@ class ParagraphClassifier(mlflow.pyfunc.PythonModel):
         proba = self.model.predict_proba(texts) if texts else np.zeros((0, len(self.model.labels)))
         extra = self.model.extra_outputs(texts) if texts else {}
         cut_by_model = extra.pop("truncated", [False] * len(texts))
+        decided = decide(proba, self.offsets)
+        if explain := int((params or {}).get("explain", 0)):
+            extra["explanation"] = occlusion(self.model.predict_proba, texts, decided, explain)
         columns = {
-            "label": [self.model.labels[i] for i in decide(proba, self.offsets)],
+            "label": [self.model.labels[i] for i in decided],
             **{f"score_{name}": proba[:, j] for j, name in enumerate(self.model.labels)},
             "truncated": [len(t) > MAX_CHARS or cut for t, cut in zip(raw, cut_by_model, strict=True)],
             **extra,

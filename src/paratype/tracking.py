@@ -161,7 +161,7 @@ def log_model(
             artifacts={"model": str(model_dir), "meta": str(meta)},
             code_paths=[str(_PACKAGE_DIR)],
             pip_requirements=_requirements(model.kind),
-            signature=infer_signature(example_in, example_out),
+            signature=infer_signature(example_in, example_out, params={"explain": 0}),
             input_example=example_in,
             model_config={"labels": model.labels, "kind": model.kind, "segmentation": segmentation},
         )

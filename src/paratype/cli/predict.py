@@ -27,11 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--input", type=existing_file, help="input file (default: stdin)")
     parser.add_argument("--output", type=Path, help="output file (default: stdout)")
-    parser.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl", help="output format")
+    parser.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "table", "html"],
+        default="jsonl",
+        help="output format (html: one self-contained article page; best with --articles)",
+    )
     parser.add_argument("--input-format", choices=["auto", "jsonl", "text"], default="auto")
     parser.add_argument("--articles", action="store_true", help="each input is a whole article")
     parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="paragraphs per model call")
+    parser.add_argument(
+        "--explain",
+        type=positive_int,
+        metavar="K",
+        help="add the K words that pushed each paragraph most to its label",
+    )
     parser.add_argument(
         "overrides", nargs="*", default=[], help="config overrides, e.g. tracking.experiment=x"
     )
@@ -61,18 +72,19 @@ def _run(args: argparse.Namespace) -> int:
         else:
             sink = sys.stdout
         labels = list(model.model_config.get("labels", []))
-        writer = predict.WRITERS[args.format](sink, labels)
+        writer = predict.WRITERS[args.format](sink, labels, uri)
         progress = stack.enter_context(
             tqdm(desc="paragraphs", unit=" para", file=sys.stderr, disable=not _show_progress(args.input))
         )
         errors, per_article = 0, defaultdict(Counter)
         for batch in predict.batched(items, args.batch_size):
-            for record in predict.label_batch(model, batch):
+            for record in predict.label_batch(model, batch, args.explain or 0):
                 errors += "error" in record
                 if args.articles:  # counts per article, kept only when asked: memory stays constant
                     per_article[record["id"]][record.get("label", "error")] += 1
                 writer.write(record)
             progress.update(len(batch))
+        writer.close()
     if args.articles:
         print(predict.article_summary(per_article, [*labels, "error"]), file=sys.stderr)
     if errors:

@@ -4,6 +4,7 @@ predict imports none of it (nor `datasets`)."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Sequence
 
@@ -60,10 +61,12 @@ class MlflowEpochCallback(TrainerCallback):
 
 def runtime_arguments(seed: int) -> dict:
     """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
-    bf16 on a GPU that supports it, the CPU otherwise."""
+    bf16 on a GPU that supports it, the CPU otherwise; a progress bar only on a terminal (in a
+    log, the Trainer prints one line per logging step instead)."""
     gpu = torch.cuda.is_available()
     return {
         "report_to": "none",
+        "disable_tqdm": not sys.stderr.isatty(),
         "seed": seed,
         "bf16": gpu and torch.cuda.is_bf16_supported(),
         "use_cpu": not gpu,
