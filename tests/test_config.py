@@ -32,7 +32,7 @@ def test_every_model_key_is_overridable_from_the_command_line():
 def test_paratype_root_moves_the_workspace_but_not_the_data(monkeypatch, tmp_path):
     monkeypatch.setenv("PARATYPE_ROOT", str(tmp_path))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    cfg = to_config(compose())
+    cfg = to_config(compose(["data=seeds"]))
     assert cfg.tracking.uri == f"sqlite:///{tmp_path}/mlruns.db"
     assert cfg.tracking.artifact_root == f"{tmp_path}/mlartifacts"
     assert cfg.paths.cache_dir == f"{tmp_path}/.cache" and cfg.paths.models_dir == f"{tmp_path}/models"

@@ -8,7 +8,7 @@ from paratype.labels import LABELS
 
 
 def seeds():
-    cfg = to_config(compose())
+    cfg = to_config(compose(["data=seeds"]))
     return build_dataset(cfg.data, cfg.paths)
 
 
@@ -30,5 +30,5 @@ def test_no_article_in_two_splits():
 
 def test_fingerprint_is_reproducible_and_tracks_labels():
     assert seeds().fingerprint == seeds().fingerprint
-    cfg = to_config(compose(["data.split.seed=5"]))
+    cfg = to_config(compose(["data=seeds", "data.split.seed=5"]))
     assert build_dataset(cfg.data, cfg.paths).fingerprint != seeds().fingerprint

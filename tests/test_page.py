@@ -129,3 +129,18 @@ def test_the_article_page_shows_each_paragraph_in_its_colour_in_chromium(trained
         assert browser.save_screenshot(str(tmp_path / "page.png"))
     finally:
         browser.quit()
+
+
+@pytest.mark.slow
+def test_the_main_job_ends_with_the_seed_articles_page(tmp_path):
+    page = tmp_path / "outputs" / "seed-articles.html"
+    proc = run_cli(
+        "paratype-train",
+        "data=seeds",
+        f"tracking.artifact_root={tmp_path}/artifacts",
+        f"page.path={page}",
+        tmp=tmp_path,
+    )
+    assert f"page:  {page}" in proc.stdout.decode()
+    html = page.read_text()
+    assert html.count('<section class="article"') == len(SEEDS) and 'class="why"' in html

@@ -52,6 +52,7 @@ def test_sigterm_during_training_marks_the_run_killed(tmp_path):
     proc = _start(
         [
             "paratype-train",
+            "data=seeds",
             f"tracking.artifact_root={tmp_path}/artifacts",
             "evaluation.cross_validation=article",
         ],
@@ -80,7 +81,10 @@ def test_sigterm_during_predict_leaves_no_partial_output(trained, tmp_path):
 @pytest.mark.slow
 def test_two_trainings_started_at_once_on_a_new_store_both_succeed(tmp_path):
     procs = [
-        _start(["paratype-train", f"tracking.artifact_root={tmp_path}/artifacts", f"seed={k}"], tmp_path)
+        _start(
+            ["paratype-train", "data=seeds", f"tracking.artifact_root={tmp_path}/artifacts", f"seed={k}"],
+            tmp_path,
+        )
         for k in range(2)
     ]
     codes = [p.wait(timeout=300) for p in procs]

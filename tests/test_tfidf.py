@@ -7,7 +7,7 @@ from paratype.models import tfidf
 
 
 def seed_data():
-    cfg = to_config(compose())
+    cfg = to_config(compose(["data=seeds"]))
     return build_dataset(cfg.data, cfg.paths)
 
 

@@ -261,8 +261,19 @@ class DecisionConfig:
 
 
 @dataclass
+class PageConfig:
+    """After training, the five seed articles labelled by the new model, as an article page."""
+
+    path: str = "${paths.workspace}/outputs/seed-articles.html"  # "": no page
+    explain: int = 5  # top words per paragraph (occlusion: one more model call per word)
+
+    def __post_init__(self) -> None:
+        _check(self.explain >= 0, f"page.explain={self.explain} must be >= 0 (0: no explanations)")
+
+
+@dataclass
 class TrainConfig:
-    """The main job: data -> model -> evaluation -> tracking."""
+    """The main job: data -> model -> evaluation -> tracking -> the seed articles' page."""
 
     data: DataConfig = MISSING
     model: Any = MISSING  # validated against MODEL_CONFIGS[model.kind]
@@ -270,6 +281,7 @@ class TrainConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
+    page: PageConfig = field(default_factory=PageConfig)
     seed: int = 0
 
     def __post_init__(self) -> None:

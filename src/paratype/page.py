@@ -7,8 +7,11 @@ script, font or style comes from the network, so the page opens offline and can 
 
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -76,3 +79,21 @@ def render_page(records: Iterable[dict[str, Any]], labels: list[str], model: str
         names=NAMES,
         model=model,
     )
+
+
+def seed_page(model, labels: list[str], seeds_dir: Path, target: Path, explain: int, uri: str = "") -> Path:
+    """Label the seed articles with a loaded pyfunc `model` and write their page to `target`."""
+    from paratype.io import atomic_path
+    from paratype.predict import batched, label_batch, read_articles
+    from paratype.segment import SegmentationConfig
+
+    lines = [
+        json.dumps({"id": p.stem, "text": p.read_text(encoding="utf-8")}, ensure_ascii=False)
+        for p in sorted(seeds_dir.glob("*.txt"))
+    ]
+    segmentation = SegmentationConfig(**model.model_config.get("segmentation", {}))
+    items = read_articles(io.BufferedReader(io.BytesIO("\n".join(lines).encode())), "jsonl", segmentation)
+    records = [r for batch in batched(items, 64) for r in label_batch(model, batch, explain)]
+    with atomic_path(target) as tmp:
+        tmp.write_text(render_page(records, labels, uri), encoding="utf-8")
+    return target

@@ -25,6 +25,7 @@ from paratype.evaluate import (
     evaluation_from,
 )
 from paratype.models import trainer
+from paratype.page import seed_page
 from paratype.splits import read_split_file
 from paratype.stats import reliability_figure
 
@@ -35,6 +36,7 @@ class TrainResult:
     model_uri: str
     evaluations: list[Evaluation]
     data: SplitData
+    page: Path | None = None  # the seed articles' page (page.path), when written
 
 
 def _log_evaluation(result: Evaluation, labels: list[str]) -> None:
@@ -132,7 +134,18 @@ def train(cfg: TrainConfig) -> TrainResult:
         model_uri = tracking.log_model(
             model, asdict(cfg.data.segmentation), data.splits["test"]["text"][:2], offsets
         )
-    return TrainResult(run.info.run_id, model_uri, results, data)
+        page = _seed_page(model_uri, model.labels, cfg) if cfg.page.path else None
+    return TrainResult(run.info.run_id, model_uri, results, data, page)
+
+
+def _seed_page(model_uri: str, labels: list[str], cfg: TrainConfig) -> Path:
+    """The seed articles as the served model labels them: a page to open, also kept in the run."""
+    served = tracking.load_model(model_uri, cfg.tracking)
+    path = seed_page(
+        served, labels, Path(cfg.paths.seeds_dir), Path(cfg.page.path), cfg.page.explain, model_uri
+    )
+    mlflow.log_artifact(str(path))
+    return path
 
 
 DETAILED = ("dev", "test", "test_tuned")  # splits whose per-class rows the summary prints

@@ -30,6 +30,8 @@ def _main(raw: DictConfig) -> float:
         print(summary_table(result))
         print(f"run:   {result.run_id} in experiment '{cfg.tracking.experiment}' at {cfg.tracking.uri}")
         print(f"model: {result.model_uri}")
+        if result.page:
+            print(f"page:  {result.page} (the seed articles as this model labels them; open it in a browser)")
         objective.append(result.evaluations[0].metrics["dev/macro_f1"])
 
     run_cli("paratype-train", body, exit_on_success=False)
