@@ -23,8 +23,8 @@ def _main(raw: DictConfig) -> None:
         cfg = to_pretrain_config(raw)
         stats = run(cfg)
         print(
-            f"pretrained on {stats['paragraphs']} paragraphs ({stats['tokens']:,} tokens, "
-            f"{stats['epochs']:.2f} epochs) in {stats['seconds'] / 60:.1f} min; "
+            f"pretrained on {stats['paragraphs']} paragraphs: {stats['steps']} steps "
+            f"({stats['tokens_seen']:,} tokens, {stats['epochs']:.2f} epochs) in {stats['seconds'] / 60:.1f} min; "
             f"final masked-LM loss {stats['final_loss']:.3f}"
         )
         print(f"model: {cfg.pretrain.output_dir}")
