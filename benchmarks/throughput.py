@@ -120,7 +120,7 @@ class _Paratype:
 def _load_paratype(folder: Path) -> _Paratype:
     from paratype.models import trainer
 
-    kind = "tfidf" if (folder / "model.skops").exists() else "transformer"  # import only what serves it
+    kind = "tfidf" if (folder / "tfidf.json").exists() else "transformer"  # import only what serves it
     return _Paratype(trainer(kind).load_model(folder))
 
 

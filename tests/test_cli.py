@@ -5,8 +5,8 @@ import json
 import pytest
 from conftest import run_cli, tracking_overrides
 
+from paratype.classifier import MAX_CHARS
 from paratype.config import PROJECT_ROOT
-from paratype.serving import MAX_CHARS
 
 ARTICLE = (PROJECT_ROOT / "seeds" / "004_0188e2f89b34f350.txt").read_bytes()
 

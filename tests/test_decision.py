@@ -46,7 +46,7 @@ def test_offsets_are_saved_with_the_model_and_move_only_the_label(trained, tmp_p
 
     cfg, result = trained.cfg, trained.result
     local = mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "a"))
-    weights = tfidf.load_model(next(tmp_path.rglob(tfidf.FILE)).parent)
+    weights = tfidf.load_model(next(tmp_path.rglob(tfidf.ARRAYS_FILE)).parent)
     tracking.setup(cfg.tracking)
     with mlflow.start_run():
         biased = tracking.log_model(weights, {}, ["نص"], offsets=[30.0, 0.0, 0.0, 0.0])

@@ -12,9 +12,9 @@ from omegaconf import open_dict
 
 from paratype.config import CONFIG_DIR, TrackingConfig, register_configs, to_config
 from paratype.labels import LABELS
-from paratype.registry import ALIAS, REGISTERED_MODEL, promote
+from paratype.registry import ALIAS, REGISTERED_MODEL, promote, resolve_model_uri
 from paratype.report import write_report
-from paratype.tracking import MODEL_URI_TAG, resolve_model_uri, setup
+from paratype.tracking import MODEL_URI_TAG, setup
 
 EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 

@@ -27,10 +27,11 @@ def test_model_fits_its_training_data():
     assert (model.predict_proba(train["text"]).argmax(axis=1) == np.array(train["label"])).mean() > 0.9
 
 
-def test_save_load_round_trip_is_identical(tmp_path):
+def test_save_load_round_trip_is_identical_and_pickle_free(tmp_path):
     data = seed_data()
-    model = tfidf.fit(TfidfConfig(use_char_ngrams=False), data, seed=0)
+    model = tfidf.fit(TfidfConfig(), data, seed=0)
     model.save(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {tfidf.CONFIG_FILE, tfidf.ARRAYS_FILE}
     loaded = tfidf.load_model(tmp_path)
     texts = data.splits["dev"]["text"]
     np.testing.assert_array_equal(model.predict_proba(texts), loaded.predict_proba(texts))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paratype import tracking
+from paratype import local_model, registry, tracking
 from paratype.errors import InputError
 from paratype.models import tfidf
 
@@ -37,7 +37,7 @@ def test_logged_model_equals_the_trained_weights(trained, tmp_path):
     cfg, result = trained.cfg, trained.result
     mlflow.set_tracking_uri(cfg.tracking.uri)
     local = mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path))
-    weights = next(tmp_path.rglob(tfidf.FILE)).parent
+    weights = next(tmp_path.rglob(tfidf.ARRAYS_FILE)).parent
     texts = result.data.splits["dev"]["text"]
     served = mlflow.pyfunc.load_model(local).predict(pd.DataFrame({"text": texts}))
     assert list(served.columns) == [
@@ -63,8 +63,8 @@ def test_prediction_sees_exactly_what_training_saw(trained):
 
 def test_best_run_is_the_default_model(trained):
     cfg, result = trained.cfg, trained.result
-    assert tracking.resolve_model_uri(None, cfg.tracking) == result.model_uri
-    assert tracking.resolve_model_uri(result.run_id, cfg.tracking) == result.model_uri
+    assert registry.resolve_model_uri(None, cfg.tracking) == result.model_uri
+    assert registry.resolve_model_uri(result.run_id, cfg.tracking) == result.model_uri
 
 
 def _local_copy(trained, tmp_path):
@@ -72,11 +72,15 @@ def _local_copy(trained, tmp_path):
     return Path(mlflow.artifacts.download_artifacts(trained.result.model_uri, dst_path=str(tmp_path)))
 
 
-def test_a_truncated_weights_file_is_one_clear_error(trained, tmp_path):
+LOADERS = [tracking.load_model, local_model.load]  # through MLflow, and as paratype-predict loads
+
+
+@pytest.mark.parametrize("load", LOADERS)
+def test_a_truncated_weights_file_is_one_clear_error(trained, tmp_path, load):
     folder = _local_copy(trained, tmp_path)
-    next(folder.rglob(tfidf.FILE)).write_bytes(b"PK\x03\x04 truncated")
+    next(folder.rglob(tfidf.ARRAYS_FILE)).write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(InputError, match="cannot load model"):
-        tracking.load_model(str(folder), trained.cfg.tracking)
+        load(str(folder), trained.cfg.tracking)
 
 
 def test_a_malformed_mlmodel_file_is_one_clear_error(trained, tmp_path):
@@ -104,16 +108,37 @@ def test_the_served_model_labels_only_arabic_paragraphs(trained):
 def test_too_many_rows_in_one_request_is_refused(trained):
     from mlflow.exceptions import MlflowException
 
-    from paratype.serving import MAX_ROWS
+    from paratype.classifier import MAX_ROWS
 
     model = tracking.load_model(trained.result.model_uri, trained.cfg.tracking)
     with pytest.raises(MlflowException, match=f"at most {MAX_ROWS}"):
         model.predict(pd.DataFrame({"text": [PLAIN] * (MAX_ROWS + 1)}))
 
 
-def test_a_model_file_changed_after_logging_is_refused(trained, tmp_path):
+@pytest.mark.parametrize("load", LOADERS)
+def test_a_model_file_changed_after_logging_is_refused(trained, tmp_path, load):
     folder = _local_copy(trained, tmp_path)
-    weights = next(folder.rglob(tfidf.FILE))
+    weights = next(folder.rglob(tfidf.ARRAYS_FILE))
     weights.write_bytes(weights.read_bytes() + b"\0")
     with pytest.raises(InputError, match="differs from the SHA-256 recorded"):
-        tracking.load_model(str(folder), trained.cfg.tracking)
+        load(str(folder), trained.cfg.tracking)
+
+
+def test_loading_without_mlflow_labels_exactly_as_the_pyfunc(trained, tmp_path):
+    folder = _local_copy(trained, tmp_path)
+    frame = pd.DataFrame({"text": [*trained.result.data.splits["test"]["text"][:8], "", PLAIN]})
+    direct = local_model.load(str(folder), trained.cfg.tracking)
+    served = tracking.load_model(str(folder), trained.cfg.tracking)
+    pd.testing.assert_frame_equal(direct.predict(frame), served.predict(frame))
+    assert direct.model_config == served.model_config
+
+
+def test_the_served_model_is_remembered_until_the_store_changes(trained, tmp_path, monkeypatch):
+    cfg = trained.cfg.tracking
+    first = local_model.resolve(None, cfg, tmp_path)
+    monkeypatch.setattr(registry, "resolve_model_uri", lambda *a: pytest.fail("the store was queried"))
+    assert local_model.resolve(None, cfg, tmp_path) == first
+    database = Path(cfg.uri.removeprefix("sqlite:///"))
+    database.touch()  # as any new run or alias would change it
+    with pytest.raises(pytest.fail.Exception, match="the store was queried"):
+        local_model.resolve(None, cfg, tmp_path)

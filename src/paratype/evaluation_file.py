@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
+from paratype.classifier import decision_offsets
 from paratype.errors import InputError
 from paratype.evaluate import Evaluation, confusion_figure, confusion_table, evaluation_from
 from paratype.io import read_jsonl, write_jsonl
@@ -52,7 +53,7 @@ def score_model(model, dataset: Dataset, max_errors: int, batch: int = 256) -> E
         for k in range(0, len(dataset), batch)
     ]
     proba = np.vstack([p[[f"score_{name}" for name in labels]].to_numpy() for p in parts])
-    offsets = getattr(model.unwrap_python_model(), "offsets", None)
+    offsets = decision_offsets(model)
     return evaluation_from(SPLIT, dataset, proba, labels, max_errors, offsets)
 
 

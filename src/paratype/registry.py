@@ -1,4 +1,5 @@
-"""The champion: the registered model `paratype-predict` serves by default.
+"""Which model serves: the champion (the registered model `paratype-predict` serves by default),
+else the best comparable run; `--model` names any other.
 
 The best run by dev macro-F1 is the candidate; it takes the `champion` alias from the current
 holder only when it wins on the same frozen test paragraphs by more than chance (the 95%
@@ -10,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from paratype.config import TrackingConfig
 from paratype.decision import decide
 from paratype.errors import InputError
 from paratype.stats import paired_bootstrap
-from paratype.tracking import MODEL_URI_TAG
+from paratype.tracking import BEST_METRIC, MODEL_URI_TAG
 
 REGISTERED_MODEL = "paratype"
 ALIAS = "champion"
@@ -110,3 +113,64 @@ def promote(run_id: str, cfg: TrackingConfig) -> Decision:
         _crown(client, run_id, candidate)
         return Decision(True, "wins beyond the 95% interval", run_id, comparison)
     return Decision(False, "not better beyond the 95% interval; the champion stays", run_id, comparison)
+
+
+# ----------------------------------------------------------------------------- resolution
+
+
+def best_run(cfg: TrackingConfig, where: str = "", order: str = f"metrics.`{BEST_METRIC}` DESC") -> pd.Series:
+    """The run with the highest dev macro-F1 that logged a model (`where`: an extra MLflow filter)."""
+    mlflow.set_tracking_uri(cfg.uri)
+    experiment = mlflow.get_experiment_by_name(cfg.experiment)
+    runs = pd.DataFrame()
+    if experiment is not None:
+        runs = mlflow.search_runs(
+            experiment_ids=[experiment.experiment_id],
+            filter_string=" and ".join(filter(None, [f"tags.`{MODEL_URI_TAG}` != ''", where])),
+            order_by=[order],
+            max_results=1,
+        )
+    if runs.empty:
+        raise InputError(
+            f"no trained model in experiment '{cfg.experiment}' at {cfg.uri}; "
+            "train one first with `paratype-train`"
+        )
+    return runs.iloc[0]
+
+
+def newest_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
+    """The most recently started run that logged a model (`where`: an extra MLflow filter)."""
+    return best_run(cfg, where, order="attributes.start_time DESC")
+
+
+def best_comparable_run(cfg: TrackingConfig, split_version: str | None = None) -> pd.Series:
+    """The best dev run among runs comparable with the newest full-size one: same split version
+    and same data fingerprint (a 12-paragraph seeds dev set never outranks the gold set's)."""
+    full_size = "params.`data.train_size` = '0'"
+    if split_version:
+        full_size += f" and tags.split_version = '{split_version}'"
+    newest = newest_run(cfg, full_size)
+    return best_run(
+        cfg,
+        f"tags.split_version = '{newest['tags.split_version']}' and "
+        f"tags.data_fingerprint = '{newest['tags.data_fingerprint']}'",
+    )
+
+
+def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:
+    """`--model` as given (run id, runs:/ or models:/ URI, or a local directory); by default the
+    registered champion, else the best dev run comparable with the newest (best_comparable_run)."""
+    if spec is None:
+        mlflow.set_tracking_uri(cfg.uri)
+        if current_champion(mlflow.MlflowClient(cfg.uri)) is not None:
+            return champion_uri()
+        return best_comparable_run(cfg)[f"tags.{MODEL_URI_TAG}"]
+    if Path(spec).is_dir():
+        return str(Path(spec).resolve())
+    if "/" not in spec and ":" not in spec:  # a bare run id
+        mlflow.set_tracking_uri(cfg.uri)
+        try:
+            return mlflow.get_run(spec).data.tags[MODEL_URI_TAG]
+        except (MlflowException, KeyError):
+            raise InputError(f"--model {spec}: no run with a logged model has this id at {cfg.uri}") from None
+    return spec

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ MODEL_NAME = "model"
 MODEL_URI_TAG = "paratype.model_uri"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REQUIREMENTS = {
-    "tfidf": ["scikit-learn", "skops", "pyarabic"],
+    "tfidf": ["scikit-learn", "pyarabic"],
     "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic", "onnxruntime"],
     "label_model": ["pyarabic"],  # served from plain arrays (models/label_model.py)
 }
@@ -169,73 +170,24 @@ def log_model(
     return info.model_uri
 
 
-def best_run(cfg: TrackingConfig, where: str = "", order: str = f"metrics.`{BEST_METRIC}` DESC") -> pd.Series:
-    """The run with the highest dev macro-F1 that logged a model (`where`: an extra MLflow filter)."""
-    mlflow.set_tracking_uri(cfg.uri)
-    experiment = mlflow.get_experiment_by_name(cfg.experiment)
-    runs = pd.DataFrame()
-    if experiment is not None:
-        runs = mlflow.search_runs(
-            experiment_ids=[experiment.experiment_id],
-            filter_string=" and ".join(filter(None, [f"tags.`{MODEL_URI_TAG}` != ''", where])),
-            order_by=[order],
-            max_results=1,
-        )
-    if runs.empty:
-        raise InputError(
-            f"no trained model in experiment '{cfg.experiment}' at {cfg.uri}; "
-            "train one first with `paratype-train`"
-        )
-    return runs.iloc[0]
-
-
-def newest_run(cfg: TrackingConfig, where: str = "") -> pd.Series:
-    """The most recently started run that logged a model (`where`: an extra MLflow filter)."""
-    return best_run(cfg, where, order="attributes.start_time DESC")
-
-
-def best_comparable_run(cfg: TrackingConfig, split_version: str | None = None) -> pd.Series:
-    """The best dev run among runs comparable with the newest full-size one: same split version
-    and same data fingerprint (a 12-paragraph seeds dev set never outranks the gold set's)."""
-    full_size = "params.`data.train_size` = '0'"
-    if split_version:
-        full_size += f" and tags.split_version = '{split_version}'"
-    newest = newest_run(cfg, full_size)
-    return best_run(
-        cfg,
-        f"tags.split_version = '{newest['tags.split_version']}' and "
-        f"tags.data_fingerprint = '{newest['tags.data_fingerprint']}'",
-    )
-
-
-def resolve_model_uri(spec: str | None, cfg: TrackingConfig) -> str:
-    """`--model` as given (run id, runs:/ or models:/ URI, or a local directory); by default the
-    registered champion, else the best dev run comparable with the newest (best_comparable_run)."""
-    if spec is None:
-        from paratype.registry import champion_uri, current_champion
-
-        mlflow.set_tracking_uri(cfg.uri)
-        if current_champion(mlflow.MlflowClient(cfg.uri)) is not None:
-            return champion_uri()
-        return best_comparable_run(cfg)[f"tags.{MODEL_URI_TAG}"]
-    if Path(spec).is_dir():
-        return str(Path(spec).resolve())
-    if "/" not in spec and ":" not in spec:  # a bare run id
-        mlflow.set_tracking_uri(cfg.uri)
-        try:
-            return mlflow.get_run(spec).data.tags[MODEL_URI_TAG]
-        except (MlflowException, KeyError):
-            raise InputError(f"--model {spec}: no run with a logged model has this id at {cfg.uri}") from None
-    return spec
-
-
 def load_model(uri: str, cfg: TrackingConfig) -> mlflow.pyfunc.PyFuncModel:
+    """The served pyfunc. MLflow's own requirement check (seconds of every start-up) is replaced
+    by a one-line notice naming the packages whose installed version differs from the model's."""
     mlflow.set_tracking_uri(cfg.uri)
     try:
-        return mlflow.pyfunc.load_model(uri)
+        folder = Path(uri) if Path(uri).is_dir() else Path(mlflow.artifacts.download_artifacts(uri))
+        model = mlflow.pyfunc.load_model(str(folder), suppress_warnings=True)
     except (MlflowException, OSError, ValueError, KeyError, zipfile.BadZipFile, yaml.YAMLError) as err:
         # a missing run, a truncated weights file, a malformed MLmodel, an untrusted skops type
         raise InputError(
             f"cannot load model {uri}: {str(err).splitlines()[0]}; "
             "check --model (run id, runs:/ID/model, models:/NAME@ALIAS, or a folder)"
         ) from None
+    from paratype.local_model import changed_requirements
+
+    if changed := changed_requirements(folder / "requirements.txt"):
+        print(
+            f"paratype: model {uri} was logged with {', '.join(changed)}; retrain it if scores look off",
+            file=sys.stderr,
+        )
+    return model

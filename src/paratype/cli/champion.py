@@ -26,19 +26,16 @@ def main() -> None:
     args = parser.parse_args()
 
     def body() -> None:
-        from paratype import tracking
         from paratype.config import compose, to_config
-        from paratype.registry import ALIAS, REGISTERED_MODEL, promote
+        from paratype.registry import ALIAS, REGISTERED_MODEL, best_comparable_run, best_run, promote
 
         cfg = to_config(compose(args.overrides)).tracking
         if args.run is None:
             if args.data_fingerprint:
                 where = f"tags.split_version = '{args.split_version}'"
-                best = tracking.best_run(
-                    cfg, f"{where} and tags.data_fingerprint = '{args.data_fingerprint}'"
-                )
+                best = best_run(cfg, f"{where} and tags.data_fingerprint = '{args.data_fingerprint}'")
             else:
-                best = tracking.best_comparable_run(cfg, args.split_version)
+                best = best_comparable_run(cfg, args.split_version)
             run_id = best["run_id"]
             print(f"candidates: runs of split {args.split_version} on data {best['tags.data_fingerprint']}")
         else:

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     import mlflow
 
-    from paratype import tracking
+    from paratype import local_model, tracking
     from paratype.config import compose, to_config
     from paratype.evaluation_file import SPLIT, read_labelled, score_model, write_outputs
     from paratype.train import evaluation_table
@@ -43,9 +43,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; name a folder")
     dataset = read_labelled(args.input)
-    uri = tracking.resolve_model_uri(args.model, cfg.tracking)
+    uri, source = local_model.resolve(args.model, cfg.tracking, Path(cfg.paths.cache_dir))
     print(f"evaluating model {uri} on {len(dataset)} paragraphs of {args.input}", file=sys.stderr)
-    result = score_model(tracking.load_model(uri, cfg.tracking), dataset, args.max_errors)
+    result = score_model(local_model.load(source, cfg.tracking), dataset, args.max_errors)
     print(evaluation_table(result))
     if args.out is not None:
         write_outputs(result, args.out)

@@ -50,15 +50,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from paratype import predict, tracking
+    from paratype import local_model, predict
     from paratype.config import compose, to_config
     from paratype.io import atomic_path
     from paratype.segment import SegmentationConfig
 
     cfg = to_config(compose(args.overrides))
-    uri = tracking.resolve_model_uri(args.model, cfg.tracking)
+    uri, source = local_model.resolve(args.model, cfg.tracking, Path(cfg.paths.cache_dir))
     print(f"paratype-predict: model {uri}", file=sys.stderr)
-    model = tracking.load_model(uri, cfg.tracking)
+    model = local_model.load(source, cfg.tracking)
     with ExitStack() as stack:
         source = stack.enter_context(args.input.open("rb")) if args.input else sys.stdin.buffer
         if args.articles:

@@ -24,7 +24,8 @@ def _main(raw: DictConfig) -> None:
         stats = run(cfg)
         print(
             f"pretrained on {stats['paragraphs']} paragraphs: {stats['steps']} steps "
-            f"({stats['tokens_seen']:,} tokens, {stats['epochs']:.2f} epochs) in {stats['seconds'] / 60:.1f} min; "
+            f"({stats['tokens_seen']:,} tokens, {stats['epochs']:.2f} epochs) "
+            f"in {stats['seconds'] / 60:.1f} min; "
             f"final masked-LM loss {stats['final_loss']:.3f}"
         )
         print(f"model: {cfg.pretrain.output_dir}")

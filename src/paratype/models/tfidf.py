@@ -6,13 +6,13 @@ saved model turns raw paragraphs into features exactly as in training.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import skops.io as sio
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
@@ -24,7 +24,8 @@ from paratype.text import NormalizationConfig, clean_and_normalize
 if TYPE_CHECKING:  # only for type hints: serving a TF-IDF model needs no `datasets`
     from paratype.data import SplitData
 
-FILE = "model.skops"
+CONFIG_FILE, ARRAYS_FILE = "tfidf.json", "tfidf.npz"  # the config and the fitted arrays: no pickle
+LEGACY_FILE = "model.skops"  # models logged before the plain-array format
 
 
 class ArabicNormalizer(TransformerMixin, BaseEstimator):
@@ -93,13 +94,18 @@ def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
 
 
 class TfidfModel:
-    """A fitted pipeline plus the label names its probability columns stand for."""
+    """A fitted pipeline plus the label names its probability columns stand for.
+
+    Saved as its config and fitted arrays (IDF weights, coefficients): hashing keeps no
+    vocabulary, so nothing else is learnt. Loading rebuilds the pipeline from the config, with
+    no pickle and no scan of every scikit-learn type (skops took seconds of each start-up)."""
 
     kind = "tfidf"
 
-    def __init__(self, pipeline: Pipeline, labels: list[str]):
+    def __init__(self, pipeline: Pipeline, labels: list[str], cfg: TfidfConfig | None = None):
         self.pipeline = pipeline
         self.labels = labels
+        self.cfg = cfg
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         proba = self.pipeline.predict_proba(list(texts))
@@ -113,24 +119,49 @@ class TfidfModel:
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        sio.dump({"pipeline": self.pipeline, "labels": self.labels}, directory / FILE)
+        union = dict(self.pipeline.named_steps["features"].transformer_list)
+        classifier = self.pipeline.named_steps["classifier"]
+        arrays = {f"idf_{name}": union[name].named_steps["tfidf"].idf_ for name in union}
+        arrays |= {"coef": classifier.coef_, "intercept": classifier.intercept_}
+        arrays["classes"] = classifier.classes_
+        np.savez_compressed(directory / ARRAYS_FILE, **arrays)  # unseen hashed features: zero weights
+        (directory / CONFIG_FILE).write_text(json.dumps({"config": asdict(self.cfg), "labels": self.labels}))
 
     @classmethod
     def load(cls, directory: Path) -> TfidfModel:
-        path = directory / FILE
-        untrusted = sio.get_untrusted_types(file=path)
-        unexpected = [t for t in untrusted if not t.startswith(("paratype.", "numpy."))]
-        if unexpected:
-            raise ValueError(f"{path} holds types this project did not write: {unexpected}")
-        state = sio.load(path, trusted=untrusted)
-        return cls(state["pipeline"], state["labels"])
+        if (directory / LEGACY_FILE).is_file():
+            return _load_legacy(directory / LEGACY_FILE)
+        state = json.loads((directory / CONFIG_FILE).read_text())
+        config = state["config"]
+        cfg = TfidfConfig(**{**config, "normalization": NormalizationConfig(**config["normalization"])})
+        pipeline = build_pipeline(cfg, seed=0)
+        with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
+            for name, step in pipeline.named_steps["features"].transformer_list:
+                step.named_steps["tfidf"].idf_ = arrays[f"idf_{name}"]
+            classifier = pipeline.named_steps["classifier"]
+            classifier.coef_, classifier.intercept_ = arrays["coef"], arrays["intercept"]
+            classifier.classes_ = arrays["classes"]
+            classifier.n_features_in_ = classifier.coef_.shape[1]
+        return cls(pipeline, state["labels"], cfg)
+
+
+def _load_legacy(path: Path) -> TfidfModel:
+    """A model saved with skops (before the plain-array format), its types checked first."""
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    unexpected = [t for t in untrusted if not t.startswith(("paratype.", "numpy."))]
+    if unexpected:
+        raise ValueError(f"{path} holds types this project did not write: {unexpected}")
+    state = sio.load(path, trusted=untrusted)
+    return TfidfModel(state["pipeline"], state["labels"])
 
 
 def fit(cfg: TfidfConfig, data: SplitData, seed: int) -> TfidfModel:
     """Fit on the train split only; dev and test stay unseen."""
     train = data.splits["train"]
     pipeline = build_pipeline(cfg, seed).fit(train["text"], train["label"])
-    return TfidfModel(pipeline, data.label_names)
+    return TfidfModel(pipeline, data.label_names, cfg)
 
 
 def load_model(directory: Path) -> TfidfModel:
