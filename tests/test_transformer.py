@@ -13,7 +13,7 @@ from conftest import make_config, run_cli, tracking_overrides
 from paratype.config import PretrainConfig
 from paratype.data import SPLITS
 from paratype.errors import InputError
-from paratype.models import transformer
+from paratype.models import ensemble, transformer
 from paratype.pretrain import META_FILE, StepPlan, pretrain
 from paratype.train import train
 
@@ -187,3 +187,29 @@ def test_onnx_int8_agrees_with_pytorch_on_the_seeds(fine_tuned, tmp_path):
 def test_a_pretrained_folder_that_does_not_exist_is_one_line(folder, hint):
     with pytest.raises(InputError, match=rf"no such folder; .*{hint}"):
         transformer.resolve_pretrained(folder, timeout=1)
+
+
+def test_the_ensemble_weight_follows_the_better_half_on_dev():
+    gold = [0, 1, 2, 3] * 5
+    right = np.eye(4)[gold] * 0.7 + 0.075
+    wrong = np.roll(right, 1, axis=1)
+    assert ensemble.fit_weight(gold, right, wrong, steps=10) == 0.6  # the evenest mix that is right
+    assert ensemble.fit_weight(gold, wrong, right, steps=10) == 0.4
+    assert ensemble.fit_weight(gold, right, right, steps=10) == 0.5  # a tie: the even mix
+
+
+@pytest.mark.slow
+def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tiny_bert, tmp_path):
+    halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
+    cfg = make_config(tmp_path, "model=ensemble", f"model.transformer.pretrained={tiny_bert}", *halves)
+    result = train(cfg)
+    assert mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id).data.tags["model_kind"] == "ensemble"
+    served = mlflow.pyfunc.load_model(result.model_uri)
+    model = served.unwrap_python_model().classifier.model
+    texts = result.data.splits["test"]["text"][:4]
+    assert 0 <= model.weight <= 1
+    expected = model.weight * model.lexical.predict_proba(texts) + (
+        1 - model.weight
+    ) * model.neural.predict_proba(texts)
+    scores = served.predict(pd.DataFrame({"text": texts})).filter(like="score_").to_numpy()
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)

@@ -208,10 +208,25 @@ class LabelModelConfig:
     epochs: int = 500
 
 
+@dataclass
+class EnsembleConfig:
+    """TF-IDF and a transformer trained in one run, their probabilities mixed with the TF-IDF
+    weight that maximises dev macro-F1 (then the tuned decision rule, as for any model)."""
+
+    kind: str = "ensemble"
+    tfidf: TfidfConfig = field(default_factory=TfidfConfig)
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    weight_steps: int = 10  # TF-IDF weights tried: 0, 1/steps, ..., 1
+
+    def __post_init__(self) -> None:
+        _check(self.weight_steps >= 1, f"model.weight_steps={self.weight_steps} must be >= 1")
+
+
 MODEL_CONFIGS: dict[str, type] = {
     "tfidf": TfidfConfig,
     "transformer": TransformerConfig,
     "label_model": LabelModelConfig,
+    "ensemble": EnsembleConfig,
 }
 
 

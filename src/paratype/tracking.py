@@ -39,6 +39,7 @@ _REQUIREMENTS = {
     "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic", "onnxruntime"],
     "label_model": ["pyarabic"],  # served from plain arrays (models/label_model.py)
 }
+_REQUIREMENTS["ensemble"] = sorted({*_REQUIREMENTS["tfidf"], *_REQUIREMENTS["transformer"]})
 
 for _name in ("alembic", "mlflow"):
     logging.getLogger(_name).setLevel(logging.WARNING)

@@ -10,13 +10,13 @@ from omegaconf import DictConfig
 
 
 class RequireEncoder(Callback):
-    """A sweep with `model=mini_bert` jobs needs the pretrained encoder: say so in one line at the
+    """A sweep with `model=mini_bert` (or `ensemble`) jobs needs the pretrained encoder: say so in one line at the
     start, not after the TF-IDF jobs have run."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         models = str(config.hydra.sweeper.params.get("model", ""))
         folder = Path(config.paths.models_dir) / "mini-bert"
-        if "mini_bert" in models and not folder.is_dir():
+        if ("mini_bert" in models or "ensemble" in models) and not folder.is_dir():
             print(
                 f"paratype-train: error: this sweep fine-tunes the mini BERT, and {folder} does not "
                 "exist; run `paratype-pretrain` first (or sweep model=tfidf alone)",

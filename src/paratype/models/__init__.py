@@ -10,6 +10,7 @@ _MODULES = {
     "tfidf": "paratype.models.tfidf",
     "transformer": "paratype.models.transformer",
     "label_model": "paratype.models.label_model",
+    "ensemble": "paratype.models.ensemble",
 }
 
 

@@ -1,0 +1,80 @@
+"""TF-IDF and a transformer as one model: their probabilities mixed, the weight fitted on dev.
+
+The two kinds err differently (TF-IDF on paraphrase, the transformer on rare words), so a
+mixture can beat both. Both halves are trained in the same run on the same train split; the
+TF-IDF weight is the one of 0, 1/steps, ..., 1 with the best dev macro-F1 (ties: the one
+closest to an even mix). It is served like any model: one pyfunc, one `predict_proba`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from paratype.config import EnsembleConfig
+from paratype.models import tfidf, transformer
+from paratype.stats import macro_f1
+
+if TYPE_CHECKING:
+    from paratype.data import SplitData
+
+META_FILE = "ensemble.json"
+
+
+class EnsembleModel:
+    """`weight` x TF-IDF + (1 - `weight`) x transformer, per label."""
+
+    kind = "ensemble"
+
+    def __init__(self, lexical: tfidf.TfidfModel, neural, weight: float):
+        self.lexical, self.neural, self.weight = lexical, neural, weight
+        self.labels = lexical.labels
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return mix(self.lexical.predict_proba(texts), self.neural.predict_proba(texts), self.weight)
+
+    def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
+        return self.neural.extra_outputs(texts)  # `truncated`: only the transformer cuts text
+
+    def save(self, directory: Path) -> None:
+        self.lexical.save(directory / "tfidf")
+        self.neural.save(directory / "transformer")
+        (directory / META_FILE).write_text(json.dumps({"tfidf_weight": self.weight}))
+
+    @classmethod
+    def load(cls, directory: Path) -> EnsembleModel:
+        weight = json.loads((directory / META_FILE).read_text())["tfidf_weight"]
+        return cls(
+            tfidf.load_model(directory / "tfidf"), transformer.load_model(directory / "transformer"), weight
+        )
+
+
+def mix(lexical: np.ndarray, neural: np.ndarray, weight: float) -> np.ndarray:
+    return weight * lexical + (1 - weight) * neural
+
+
+def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, steps: int) -> float:
+    """The TF-IDF weight with the best macro-F1 on `gold` (ties: nearest to 0.5)."""
+    gold = np.asarray(gold)
+    candidates = sorted((k / steps for k in range(steps + 1)), key=lambda w: abs(w - 0.5))
+    scores = [macro_f1(gold, mix(lexical, neural, w).argmax(axis=1), lexical.shape[1]) for w in candidates]
+    return candidates[int(np.argmax(scores))]
+
+
+def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
+    """Both halves on train; the weight on dev; test stays unseen."""
+    lexical = tfidf.fit(cfg.tfidf, data, seed)
+    neural = transformer.fit(cfg.transformer, data, seed)
+    dev = data.splits["dev"]
+    weight = fit_weight(
+        dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps
+    )
+    return EnsembleModel(lexical, neural, weight)
+
+
+def load_model(directory: Path) -> EnsembleModel:
+    return EnsembleModel.load(directory)
