@@ -3,6 +3,7 @@
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -15,6 +16,7 @@ from paratype.data import SPLITS
 from paratype.errors import InputError
 from paratype.models import ensemble, transformer
 from paratype.pretrain import META_FILE, StepPlan, pretrain
+from paratype.text import NormalizationConfig
 from paratype.train import train
 
 TINY = PretrainConfig(
@@ -213,3 +215,50 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     ) * model.neural.predict_proba(texts)
     scores = served.predict(pd.DataFrame({"text": texts})).filter(like="score_").to_numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def arabert_layout(tmp_path_factory, seed_texts) -> Path:
+    """A tiny checkpoint in AraBERT's file layout: config.json, a `vocab.txt` WordPiece
+    vocabulary (no tokenizer.json) and weights, in a folder named after the checkpoint."""
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("hub") / "bert-base-arabertv02"
+    folder.mkdir()
+    wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
+    wordpiece.train_from_iterator(
+        seed_texts,
+        vocab_size=400,
+        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+        show_progress=False,
+    )
+    wordpiece.save_model(str(folder))
+    config = BertConfig(
+        vocab_size=wordpiece.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertForMaskedLM(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_the_arabert_path_runs_end_to_end_from_a_local_checkpoint_folder(arabert_layout, tmp_path):
+    assert {p.name for p in arabert_layout.iterdir()} == {"config.json", "vocab.txt", "model.safetensors"}
+    cfg = make_config(tmp_path, "model=arabert", f"model.pretrained={arabert_layout}", *FINE_TUNE[1:])
+    assert cfg.model.preprocessing == "arabert"
+    result = train(cfg)
+    served = mlflow.pyfunc.load_model(result.model_uri)
+    out = served.predict(pd.DataFrame({"text": result.data.splits["test"]["text"][:3]}))
+    assert out["label"].notna().all()
+    model = served.unwrap_python_model().classifier.model
+    assert model.preprocess("قال «الخبير»: داعش") == "قال « الخبير » : داعش"  # ArabertPreprocessor's spacing
+
+
+def test_a_folder_not_named_after_an_arabert_checkpoint_is_one_line(tmp_path):
+    with pytest.raises(InputError, match=r"name the folder after its checkpoint"):
+        transformer.Preprocessor("arabert", str(tmp_path / "my-weights"), NormalizationConfig())

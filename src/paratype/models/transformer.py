@@ -102,9 +102,16 @@ class Preprocessor:
     def __init__(self, mode: str, model_name: str, normalization: NormalizationConfig):
         self.mode, self.normalization = mode, normalization
         if mode == "arabert":
-            from arabert.preprocess import ArabertPreprocessor
+            from arabert.preprocess import ACCEPTED_MODELS, ArabertPreprocessor
 
-            self._arabert = ArabertPreprocessor(model_name=model_name)
+            name = Path(model_name).name  # a hub name or a local folder named after its checkpoint
+            if name not in ACCEPTED_MODELS:
+                raise InputError(
+                    f"model.pretrained={model_name}: ArabertPreprocessor knows no checkpoint {name!r}; "
+                    "name the folder after its checkpoint (e.g. bert-base-arabertv02) or set "
+                    "model.preprocessing=paratype"
+                )
+            self._arabert = ArabertPreprocessor(model_name=name)
 
     def __call__(self, text: str) -> str:
         if self.mode == "arabert":
