@@ -5,6 +5,8 @@ paratype-annotate deal .cache/worksheets/*.jsonl --readers 4 --double 100 --out 
 paratype-annotate import .cache/worksheets/warning-1.jsonl --annotator reader-a
 paratype-annotate import .cache/worksheets/round/reader-01.jsonl --annotator reader-a \
     --manifest .cache/worksheets/round/manifest.jsonl
+paratype-annotate export --format label-studio --n 100 --out .cache/label-studio/round-1.json
+paratype-annotate import .cache/label-studio/round-1-export.json --annotator reader-a
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from paratype import annotate
+from paratype import annotate, label_studio
 from paratype.cli.common import existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus, read_seeds
@@ -37,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         + " | ".join(annotate.POOLS),
     )
     export.add_argument(
-        "--model", default=None, help="model for uncertain/likely pools (default: the served champion)"
+        "--model",
+        default=None,
+        help="model for uncertain/likely pools and Label Studio pre-annotations (default: the served "
+        "champion, else the best comparable run)",
     )
     export.add_argument("--n", type=int, default=100, help="paragraphs to export")
     export.add_argument("--seed", type=int, default=0)
@@ -58,9 +63,18 @@ def _parser() -> argparse.ArgumentParser:
         type=existing_file,
         nargs="*",
         default=[],
-        help="worksheets whose paragraphs are not exported again",
+        help="worksheets or Label Studio task files whose paragraphs are not exported again",
     )
-    export.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
+    export.add_argument(
+        "--format",
+        choices=("worksheet", "label-studio"),
+        default="worksheet",
+        help="worksheet: JSONL to fill in; label-studio: a JSON array of tasks pre-annotated by the model, "
+        "and the labelling config beside it (OUT.label-config.xml)",
+    )
+    export.add_argument(
+        "--out", type=Path, required=True, help="worksheet JSONL or task JSON (keep it out of git)"
+    )
     deal = sub.add_parser("deal", help="deal pool worksheets out to readers, some paragraphs twice")
     deal.add_argument("worksheets", type=existing_file, nargs="+", help="exported pool worksheets")
     deal.add_argument("--readers", type=int, required=True, help="how many reader worksheets")
@@ -68,12 +82,23 @@ def _parser() -> argparse.ArgumentParser:
     deal.add_argument("--seed", type=int, default=0)
     deal.add_argument("--out", type=Path, required=True, help="folder for reader-NN.jsonl + manifest.jsonl")
     imp = sub.add_parser("import", help="validate a labelled worksheet and merge it")
-    imp.add_argument("worksheets", type=existing_file, nargs="+", help="labelled worksheets")
+    imp.add_argument(
+        "worksheets",
+        type=existing_file,
+        nargs="+",
+        help="labelled worksheets (JSONL), or Label Studio JSON exports (recognised as a JSON array)",
+    )
     imp.add_argument(
         "--annotator",
         required=True,
         nargs="+",
-        help="who labelled each worksheet (a name, not a model): one name, or one per worksheet",
+        help="who labelled each worksheet (a name, not a model): one name, or one per worksheet; "
+        "in a Label Studio export, an annotation's completed_by email wins",
+    )
+    imp.add_argument(
+        "--skip-unlabelled",
+        action="store_true",
+        help="Label Studio exports: import the labelled tasks of a partly labelled project",
     )
     imp.add_argument("--into", type=Path, default=None, help="annotation file (default: gold.jsonl)")
     imp.add_argument(
@@ -134,14 +159,15 @@ def _export(args: argparse.Namespace) -> int:
     if likely is not None:
         check_label(likely, "--pool likely:<label>")
     candidates = annotate.pool_candidates(paragraphs, "random" if ranked else args.pool)
-    exclude = _annotated_ids(cfg.data.annotation_files) | {
-        row["id"] for ws in args.exclude for _, row in read_jsonl(ws)
-    }
+    exclude = _annotated_ids(cfg.data.annotation_files) | {pid for ws in args.exclude for pid in _ids(ws)}
+    tasks = args.format == "label-studio"
+    uri, model = _model(cfg, args.model, required=ranked) if ranked or tasks else (None, None)
     if ranked:
-        chosen = annotate.model_ranked(candidates, _model(cfg, args.model), args.n, exclude, likely)
+        chosen = annotate.model_ranked(candidates, model, args.n, exclude, likely)
     else:
         chosen = annotate.sample(candidates, args.n, args.seed, exclude, source_of, args.max_share)
-    written = annotate.write_worksheet(args.out, ((p, source_of[p.article_id]) for p in chosen))
+    rows = [(p, source_of[p.article_id]) for p in chosen]
+    written = _write_tasks(args.out, rows, uri, model) if tasks else annotate.write_worksheet(args.out, rows)
     fresh = sum(p.id not in exclude for p in candidates)
     print(
         f"wrote {written} of {len(candidates)} '{args.pool}' candidates "
@@ -157,12 +183,35 @@ def _deal(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model(cfg, spec: str | None):
-    from paratype import tracking
+def _ids(path: Path) -> set[str]:
+    """Paragraph ids of a worksheet (JSONL) or of Label Studio tasks (a JSON array)."""
+    if label_studio.is_json_array(path):
+        return label_studio.task_ids(path)
+    return {row["id"] for _, row in read_jsonl(path)}
 
-    uri = tracking.resolve_model_uri(spec, cfg.tracking)
-    print(f"ranking candidates with model {uri}", file=sys.stderr)
-    return tracking.load_model(uri, cfg.tracking)
+
+def _model(cfg, spec: str | None, required: bool = True):
+    """(URI, pyfunc) of `--model` or the default; (None, None) when the default cannot be
+    resolved and the model is only a helper (Label Studio pre-annotations)."""
+    from paratype import local_model
+
+    try:
+        uri, source = local_model.resolve(spec, cfg.tracking, Path(cfg.paths.cache_dir))
+    except InputError as err:
+        if required or spec is not None:
+            raise
+        print(f"no model to pre-annotate with ({err}); writing tasks without predictions", file=sys.stderr)
+        return None, None
+    print(f"using model {uri}", file=sys.stderr)
+    return uri, local_model.load(source, cfg.tracking)
+
+
+def _write_tasks(path: Path, rows: list, uri: str | None, model) -> int:
+    """Label Studio tasks, pre-annotated when there is a model, and the config beside them."""
+    predictions = None if model is None else label_studio.predict(model, [p.text for p, _ in rows])
+    config = label_studio.write_tasks(path, label_studio.build_tasks(rows, predictions, uri or ""))
+    print(f"wrote the labelling config to {config}", file=sys.stderr)
+    return len(rows)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -178,7 +227,7 @@ def _import(args: argparse.Namespace) -> int:
     batches: dict[Path, list] = {}
     imported = []
     for worksheet, name in zip(args.worksheets, names, strict=True):
-        records = annotate.read_worksheet(worksheet, name, known)
+        records = _read_labelled(worksheet, name, known, args.skip_unlabelled)
         imported += records
         if args.manifest is None:
             routed = {args.into or folder / "gold.jsonl": records}
@@ -192,6 +241,16 @@ def _import(args: argparse.Namespace) -> int:
         added, skipped = annotate.merge_into(target, batch)
         print(f"merged {added} annotation(s) into {target} ({skipped} already there)")
     return 0
+
+
+def _read_labelled(path: Path, annotator: str, known: dict, skip_unlabelled: bool) -> list:
+    """Validated records of a worksheet or of a Label Studio export (a JSON array)."""
+    if not label_studio.is_json_array(path):
+        return annotate.read_worksheet(path, annotator, known)
+    records, skipped = label_studio.read_export(path, annotator, known, skip_unlabelled)
+    if skipped:
+        print(f"skipped {skipped} unlabelled task(s) in {path}")
+    return records
 
 
 def _disagreements(args: argparse.Namespace) -> int:
