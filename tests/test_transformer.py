@@ -9,6 +9,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import make_config, run_cli, tracking_overrides
 
 from paratype.config import PretrainConfig
@@ -70,6 +71,17 @@ def test_a_budget_ends_with_a_model_and_resume_continues_from_the_checkpoint(tmp
     assert first["seconds"] < 3 + 10  # the budget (3 s) plus the time to save
     longer = replace(budgeted, max_steps=first["steps"] + 5, max_minutes=0, resume=True)
     assert pretrain(seed_texts, longer, tmp_path / "work")["steps"] == first["steps"] + 5
+
+
+def test_the_gpu_recipe_brings_weights_back_as_small_fp16_shards(tmp_path, seed_texts):
+    from safetensors import safe_open
+
+    cfg = replace(TINY, save_dtype="float16", max_shard_size="40KB", output_dir=str(tmp_path / "gpu"))
+    pretrain(seed_texts, cfg, tmp_path / "work")
+    shards = sorted((tmp_path / "gpu").glob("*.safetensors"))
+    assert len(shards) > 1 and all(p.stat().st_size <= 40_000 + 2_000 for p in shards)  # + the header
+    with safe_open(str(shards[0]), "pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}  # noqa: SIM118 (not a dict)
 
 
 def test_resume_without_a_checkpoint_is_one_line(tmp_path, seed_texts):

@@ -326,6 +326,8 @@ class PretrainConfig:
     max_minutes: float = 0  # wall-clock budget; > 0 plans the steps so the schedule ends in time
     save_steps: int = 200  # checkpoint every this many steps (the last one is kept)
     resume: bool = False  # continue from the last checkpoint of this output's work folder
+    save_dtype: str = "float32"  # float16: half the size, as a GPU run brings its weights back
+    max_shard_size: str = "16MB"  # safetensors shards of at most this size
     seed: int = 0
     max_paragraphs: int = 0  # 0: every corpus paragraph; n > 0: the first n (smoke tests)
     exclude_eval_articles: bool = True  # leave out articles with a dev/test paragraph in any split file
@@ -346,6 +348,10 @@ class PretrainConfig:
             self.max_steps > 0 or self.max_minutes > 0,
             f"pretrain.max_steps={self.max_steps}: set a number of steps, "
             "or 0 with a pretrain.max_minutes budget",
+        )
+        _check(
+            self.save_dtype in ("float32", "float16", "bfloat16"),
+            f"pretrain.save_dtype={self.save_dtype!r} must be float32, float16 or bfloat16",
         )
         _check(self.save_steps >= 1, f"pretrain.save_steps={self.save_steps} must be >= 1")
 

@@ -268,7 +268,7 @@ def _tokenizer(texts: list[str], cfg: PretrainConfig, folder: Path) -> PreTraine
 def _save(model, tokenizer, cfg: PretrainConfig, stats: dict, work_dir: Path) -> None:
     staged = work_dir / "model"
     shutil.rmtree(staged, ignore_errors=True)
-    model.save_pretrained(staged)
+    model.to(getattr(torch, cfg.save_dtype)).save_pretrained(staged, max_shard_size=cfg.max_shard_size)
     tokenizer.save_pretrained(staged)
     (staged / META_FILE).write_text(json.dumps({"config": asdict(cfg), "stats": stats}, indent=2))
     target = Path(cfg.output_dir)

@@ -10,8 +10,8 @@ from omegaconf import DictConfig
 
 
 class RequireEncoder(Callback):
-    """A sweep with `model=mini_bert` (or `ensemble`) jobs needs the pretrained encoder: say so in one line at the
-    start, not after the TF-IDF jobs have run."""
+    """A sweep with `model=mini_bert` (or `ensemble`) jobs needs the pretrained encoder: say so
+    in one line at the start, not after the TF-IDF jobs have run."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         models = str(config.hydra.sweeper.params.get("model", ""))
