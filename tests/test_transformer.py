@@ -128,12 +128,28 @@ def test_logged_model_predicts_through_paratype_predict(fine_tuned):
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in out)
 
 
-def test_long_paragraphs_are_windowed_and_pooled(fine_tuned):
+def test_long_paragraphs_are_windowed_and_pooled(fine_tuned, tmp_path):
     _tmp, _cfg, result = fine_tuned
-    model = mlflow.pyfunc.load_model(result.model_uri)
+    mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
+    model = transformer.load_model(next((tmp_path / "m").rglob(transformer.META_FILE)).parent)
     long_text = " ".join(result.data.splits["train"]["text"][:6])
-    scores = model.predict(pd.DataFrame({"text": [long_text]})).filter(like="score_").to_numpy()
-    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+    windows = len(model.encode([long_text], True)["input_ids"])
+    pooled = model.predict_proba([long_text])
+    model.cfg.long_text = "truncate"  # the first window alone
+    first = model.predict_proba([long_text])
+    assert windows > 2 and not np.allclose(pooled, first)  # the other windows count
+    np.testing.assert_allclose(pooled.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_saved_transformer_keeps_only_its_inference_settings(fine_tuned, tmp_path):
+    _tmp, _cfg, result = fine_tuned
+    mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))
+    folder = next((tmp_path / "m").rglob(transformer.META_FILE)).parent
+    meta = json.loads((folder / transformer.META_FILE).read_text())
+    assert set(meta["config"]) == set(transformer.INFERENCE_SETTINGS)
+    meta["config"]["a_training_setting_renamed_since"] = 1
+    (folder / transformer.META_FILE).write_text(json.dumps(meta))
+    assert transformer.load_model(folder).labels == meta["labels"]
 
 
 def test_truncation_is_flagged_never_silent(fine_tuned, tmp_path):

@@ -38,7 +38,7 @@ class ParagraphClassifier:
     towards its label (explain.py)."""
 
     def __init__(self, weights: Path, meta_file: Path, model_config: dict | None = None) -> None:
-        from paratype.models import trainer
+        from paratype.models import loader
 
         self.model_config = model_config or {}  # labels, kind, segmentation (as MLflow's pyfunc has it)
         meta = json.loads(meta_file.read_text())
@@ -48,7 +48,7 @@ class ParagraphClassifier:
                     f"model file {name} is missing or differs from the SHA-256 recorded when the model "
                     "was logged; it was changed since: restore it or retrain"
                 )
-        self.model = trainer(meta["kind"]).load_model(weights)
+        self.model = loader(meta["kind"]).load_model(weights)
         self.offsets = meta.get("offsets")  # the tuned decision rule; None: argmax
 
     def predict(self, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from paratype import tracking
 from paratype.config import PretrainConfig, PretrainJobConfig
 from paratype.corpus import read_corpus
 from paratype.errors import InputError
-from paratype.models.transformer_training import runtime_arguments
+from paratype.models.transformer import runtime_arguments
 from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles
 from paratype.text import NormalizationConfig, clean_and_normalize

@@ -1,19 +1,26 @@
-"""Trainers. Each module exposes `fit(cfg, data, seed) -> Model` and a Model class with
-`predict_proba`, `save` and `load`; `TRAINERS` maps a config's `model.kind` to its module."""
+"""Which module trains a model kind and which loads it: a trainer module exposes
+`fit(cfg, data, seed) -> Model`, a loader module `load_model(directory) -> Model` (the Model
+interface is in base.py). Serving imports only loaders: no training code, no `datasets`."""
 
 from __future__ import annotations
 
 from importlib import import_module
 from types import ModuleType
 
-_MODULES = {
+_TRAINERS = {
     "tfidf": "paratype.models.tfidf",
-    "transformer": "paratype.models.transformer",
+    "transformer": "paratype.models.transformer_training",
     "label_model": "paratype.models.label_model",
     "ensemble": "paratype.models.ensemble",
 }
+_LOADERS = _TRAINERS | {"transformer": "paratype.models.transformer"}
 
 
 def trainer(kind: str) -> ModuleType:
-    """The trainer module for a model kind (imported lazily: torch is slow to import)."""
-    return import_module(_MODULES[kind])
+    """The module whose `fit` trains a kind (imported lazily: torch is slow to import)."""
+    return import_module(_TRAINERS[kind])
+
+
+def loader(kind: str) -> ModuleType:
+    """The module whose `load_model` reads a saved model of a kind."""
+    return import_module(_LOADERS[kind])

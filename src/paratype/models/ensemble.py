@@ -68,7 +68,9 @@ def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, ste
 def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
     """Both halves on train; the weight on dev; test stays unseen."""
     lexical = tfidf.fit(cfg.tfidf, data, seed)
-    neural = transformer.fit(cfg.transformer, data, seed)
+    from paratype.models import transformer_training
+
+    neural = transformer_training.fit(cfg.transformer, data, seed)
     dev = data.splits["dev"]
     weight = fit_weight(
         dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps

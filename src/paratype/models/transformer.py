@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import numpy as np
@@ -27,9 +27,6 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from paratype.config import TransformerConfig
 from paratype.errors import InputError
 from paratype.text import NormalizationConfig, clean_and_normalize, deobfuscate
-
-if TYPE_CHECKING:  # loading a model for prediction needs none of the training stack
-    from paratype.data import SplitData
 
 META_FILE = "paratype_model.json"
 ONNX_FILE = "model.int8.onnx"
@@ -122,6 +119,20 @@ class Preprocessor:
 # ----------------------------------------------------------------------------- model
 
 
+# What serving needs of the config; a saved model stores only these, so renaming or adding a
+# training setting never breaks a model saved before (the rest take their defaults on load).
+INFERENCE_SETTINGS = (
+    "pretrained",
+    "preprocessing",
+    "normalization",
+    "max_length",
+    "long_text",
+    "window_stride",
+    "eval_batch_size",
+    "onnx_int8",
+)
+
+
 class TransformerModel:
     """A fine-tuned encoder with its tokenizer and preprocessing; cleans raw input itself."""
 
@@ -204,14 +215,14 @@ class TransformerModel:
             (directory / ONNX_FILE).write_bytes(self.onnx)
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
-        (directory / META_FILE).write_text(json.dumps({"labels": self.labels, "config": asdict(self.cfg)}))
+        inference = {key: value for key, value in asdict(self.cfg).items() if key in INFERENCE_SETTINGS}
+        (directory / META_FILE).write_text(json.dumps({"labels": self.labels, "config": inference}))
 
     @classmethod
     def load(cls, directory: Path) -> TransformerModel:
         meta = json.loads((directory / META_FILE).read_text())
-        cfg = TransformerConfig(
-            **{**meta["config"], "normalization": NormalizationConfig(**meta["config"]["normalization"])}
-        )
+        saved = {key: value for key, value in meta["config"].items() if key in INFERENCE_SETTINGS}
+        cfg = TransformerConfig(**{**saved, "normalization": NormalizationConfig(**saved["normalization"])})
         model = AutoModelForSequenceClassification.from_pretrained(directory)
         tokenizer = AutoTokenizer.from_pretrained(directory)
         onnx = (
@@ -290,8 +301,15 @@ def quantized(model: TransformerModel) -> TransformerModel:
     )
 
 
-def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
-    """Fine-tune on train, pick the epoch by dev macro-F1 (see transformer_training)."""
-    from paratype.models import transformer_training
-
-    return transformer_training.fit(cfg, data, seed)
+def runtime_arguments(seed: int) -> dict:
+    """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
+    bf16 on a GPU that supports it, the CPU otherwise; a progress bar only on a terminal (in a
+    log, the Trainer prints one line per logging step instead)."""
+    gpu = torch.cuda.is_available()
+    return {
+        "report_to": "none",
+        "disable_tqdm": not sys.stderr.isatty(),
+        "seed": seed,
+        "bf16": gpu and torch.cuda.is_bf16_supported(),
+        "use_cpu": not gpu,
+    }

@@ -4,7 +4,6 @@ predict imports none of it (nor `datasets`)."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Sequence
 
@@ -27,7 +26,13 @@ from transformers import (
 from paratype import tracking
 from paratype.config import TransformerConfig
 from paratype.data import SplitData
-from paratype.models.transformer import Preprocessor, TransformerModel, quantized, resolve_pretrained
+from paratype.models.transformer import (
+    Preprocessor,
+    TransformerModel,
+    quantized,
+    resolve_pretrained,
+    runtime_arguments,
+)
 
 
 class WeightedLossTrainer(Trainer):
@@ -57,20 +62,6 @@ class MlflowEpochCallback(TrainerCallback):
         }
         if metrics and mlflow.active_run():
             mlflow.log_metrics(metrics, step=step)
-
-
-def runtime_arguments(seed: int) -> dict:
-    """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
-    bf16 on a GPU that supports it, the CPU otherwise; a progress bar only on a terminal (in a
-    log, the Trainer prints one line per logging step instead)."""
-    gpu = torch.cuda.is_available()
-    return {
-        "report_to": "none",
-        "disable_tqdm": not sys.stderr.isatty(),
-        "seed": seed,
-        "bf16": gpu and torch.cuda.is_bf16_supported(),
-        "use_cpu": not gpu,
-    }
 
 
 def class_weights(labels: Sequence[int], n: int) -> torch.Tensor:
