@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from conftest import run_cli
 
 from paratype.annotate import (
     deal,
@@ -198,3 +199,11 @@ def test_manifest_routes_first_readings_to_gold_and_second_to_double(tmp_path):
     assert [r.id for r in routed[tmp_path / "double.jsonl"]] == [PARAS[1].id]
     with pytest.raises(InputError, match="not dealt to reader-02"):
         route_by_manifest(records, manifest, "reader-02", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "command", [["export", "--n", "1", "--out", "x.jsonl"], ["import", "README.md", "--annotator", "a"]]
+)
+def test_config_overrides_follow_the_subcommand(command, tmp_path):
+    proc = run_cli("paratype-annotate", *command, f"paths.corpus_dir={tmp_path}/nowhere", check=False)
+    assert proc.returncode == 2 and f"corpus folder {tmp_path}/nowhere does not exist" in proc.stderr.decode()

@@ -84,9 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="validate a labelled worksheet and merge it")
     imp.add_argument(
         "worksheets",
-        type=existing_file,
         nargs="+",
-        help="labelled worksheets (JSONL), or Label Studio JSON exports (recognised as a JSON array)",
+        help="labelled worksheets (JSONL), or Label Studio JSON exports (recognised as a JSON array); "
+        "then any config overrides, e.g. paths.corpus_dir=...",
     )
     imp.add_argument(
         "--annotator",
@@ -120,9 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     adj.add_argument(
         "--into", default="adjudicated.jsonl", help="file in paths.annotations_dir (audits: audit.jsonl)"
     )
-    parser.add_argument(
-        "overrides", nargs="*", default=[], help="config overrides, e.g. paths.corpus_dir=..."
-    )
+    for command in (export, dis, adj):  # after the subcommand's own arguments, as users type them
+        command.add_argument(
+            "overrides", nargs="*", default=[], help="config overrides, e.g. paths.corpus_dir=..."
+        )
     return parser
 
 
@@ -214,7 +215,16 @@ def _write_tasks(path: Path, rows: list, uri: str | None, model) -> int:
     return len(rows)
 
 
+def _files_and_overrides(values: list[str]) -> tuple[list[Path], list[str]]:
+    """Positional values: files, then `key=value` config overrides (what is no file but has `=`)."""
+    overrides = [v for v in values if "=" in v and not Path(v).exists()]
+    return [existing_file(v) for v in values if v not in overrides], overrides
+
+
 def _import(args: argparse.Namespace) -> int:
+    args.worksheets, args.overrides = _files_and_overrides(args.worksheets)
+    args.overrides += [name for name in args.annotator if "=" in name]  # overrides typed after the names
+    args.annotator = [name for name in args.annotator if "=" not in name]
     names = args.annotator * len(args.worksheets) if len(args.annotator) == 1 else args.annotator
     if len(names) != len(args.worksheets):
         raise InputError(
