@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pytest
+from conftest import run_cli
 from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
 
@@ -146,3 +147,18 @@ def test_a_sweep_that_needs_the_mini_bert_says_so_before_any_job(tmp_path):
     assert proc.returncode == 2 and "run `paratype-pretrain` first" in message
     assert len(message.splitlines()) == 1
     assert not (tmp_path / "mlruns.db").exists()  # no TF-IDF job ran first
+
+
+def test_notes_are_linked_not_pasted(store, tmp_path):
+    fake_run(store, "cmp", "tfidf", 0, correct=30)
+    (tmp_path / "cmp").mkdir()
+    (tmp_path / "cmp" / "NOTES.md").write_text("0.510 ± 0.007, written about another store")
+    text = write_report(store, "cmp", tmp_path).read_text()
+    assert "[NOTES.md](NOTES.md)" in text and "0.510" not in text
+
+
+@pytest.mark.slow
+def test_a_report_of_another_store_needs_an_out_folder(tmp_path):
+    proc = run_cli("paratype-report", "compare", tmp=tmp_path, check=False)
+    assert proc.returncode == 2 and "give --out FOLDER" in proc.stderr.decode()
+    assert not (tmp_path / "compare").exists()

@@ -196,11 +196,12 @@ def paired_tests(cfg: TrackingConfig, best: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(cfg: TrackingConfig, group: str, out_root: Path) -> Path:
-    """Write `out_root/group/README.md`; a hand-written `NOTES.md` beside it is included as is."""
+    """Write `out_root/group/README.md` (and its figures); a hand-written `NOTES.md` beside it is
+    linked, never pasted: notes describe the runs they were written about, the page any store."""
     runs = load_runs(cfg, group)
     out = out_root / group
     out.mkdir(parents=True, exist_ok=True)
-    notes = (out / "NOTES.md").read_text() if (out / "NOTES.md").exists() else ""
+    notes = (out / "NOTES.md").exists()
     full = at_full_size(runs)
     best = best_runs(full)
     table = summary(full)
@@ -217,7 +218,7 @@ def write_report(cfg: TrackingConfig, group: str, out_root: Path) -> Path:
         "",
     ]
     if notes:
-        lines += [notes.strip(), ""]
+        lines += ["What was run and what it means, written by hand: [NOTES.md](NOTES.md).", ""]
     lines += [
         "## Test macro-F1 per model",
         "",
