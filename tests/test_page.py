@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 
 from paratype.config import PROJECT_ROOT
-from paratype.explain import occlusion
+from paratype.explain import WORD_EDGES, occlusion
 from paratype.page import COLOURS
 
 SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
@@ -47,10 +47,10 @@ def test_leaving_out_the_explanation_words_lowers_the_label_score(trained, tmp_p
     assert all(r["explanation"][0]["weight"] >= r["explanation"][-1]["weight"] > 0 for r in records)
     words = [{e["word"] for e in r["explanation"]} for r in records]
     assert all(
-        w <= {t.strip("«»\"'().,:؛،") for t in r["text"].split()} for w, r in zip(words, records, strict=True)
+        w <= {t.strip(WORD_EDGES) for t in r["text"].split()} for w, r in zip(words, records, strict=True)
     )
     without = [
-        " ".join(t for t in r["text"].split() if t.strip("«»\"'().,:؛،") not in w)
+        " ".join(t for t in r["text"].split() if t.strip(WORD_EDGES) not in w)
         for w, r in zip(words, records, strict=True)
     ]
     before = [r["scores"][r["label"]] for r in records]
@@ -122,7 +122,7 @@ def test_the_article_page_shows_each_paragraph_in_its_colour_in_chromium(trained
             assert para.get_attribute("data-label") == record["label"]
             colour = browser.execute_script("return getComputedStyle(arguments[0]).borderRightColor", para)
             assert colour == _rgb(COLOURS[record["label"]]["line"])
-            marked = {m.text.strip("«»\"'().,:؛،") for m in para.find_elements(By.TAG_NAME, "mark")}
+            marked = {m.text.strip(WORD_EDGES) for m in para.find_elements(By.TAG_NAME, "mark")}
             assert {e["word"] for e in record["explanation"]} <= marked
         overall = browser.find_element(By.ID, "overall").text
         assert all(f"{label}: {sum(r['label'] == label for r in records)}" in overall for label in COLOURS)
