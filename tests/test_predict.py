@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 
 from paratype import predict
 
@@ -48,3 +49,15 @@ def test_csv_cells_cannot_run_as_formulas_and_the_table_drops_escapes():
     table = io.StringIO()
     predict.TableWriter(table, ["other"]).write(record | {"text": "نص \x1b[31mأحمر\x1b[0m"})
     assert "\x1b" not in table.getvalue()
+
+
+def test_progress_off_a_terminal_is_a_plain_line_now_and_then(capsys):
+    from paratype.progress import progress
+
+    started = time.monotonic()
+    with progress("work", unit="items", every=0.05) as bar:  # pytest's stderr is no terminal
+        while time.monotonic() - started < 0.3:
+            bar.update()
+    lines = capsys.readouterr().err.splitlines()
+    assert 3 <= len(lines) <= 8 and "\r" not in "".join(lines)
+    assert all(line.startswith("work: ") and line.endswith("/s)") for line in lines)

@@ -12,10 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
-
 from paratype.errors import InputError
 from paratype.io import file_sha256
+from paratype.progress import progress
 
 UPSTREAM = "https://raw.githubusercontent.com/inparallel/SaudiNewsNet/master/dataset"
 _CHUNK = 1 << 16
@@ -50,12 +49,12 @@ def _fetch_into(url: str, part: Path, timeout: float) -> None:
         size = int(response.headers.get("Content-Length") or 0) + (offset if resumed else 0)
         with (
             part.open("ab" if resumed else "wb") as out,
-            tqdm(
+            progress(
+                part.name.removesuffix(".part"),
+                unit="B",
                 total=size or None,
                 initial=offset if resumed else 0,
-                unit="B",
                 unit_scale=True,
-                desc=part.name.removesuffix(".part"),
                 leave=False,
             ) as bar,
         ):
@@ -87,8 +86,10 @@ def download_corpus(dest_dir: Path, checksums: dict[str, str], base_url: str = U
     fetched = 0
     created = not dest_dir.exists()
     try:
-        for name, digest in tqdm(sorted(checksums.items()), desc="SaudiNewsNet", unit="file"):
-            fetched += download_file(f"{base_url.rstrip('/')}/{name}", dest_dir / name, digest)
+        with progress("SaudiNewsNet", unit="files", total=len(checksums)) as bar:
+            for name, digest in sorted(checksums.items()):
+                fetched += download_file(f"{base_url.rstrip('/')}/{name}", dest_dir / name, digest)
+                bar.update()
     except BaseException:
         if created and dest_dir.is_dir() and not any(dest_dir.iterdir()):
             dest_dir.rmdir()  # an empty folder would hide the "no corpus" hint next time

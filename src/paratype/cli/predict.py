@@ -16,8 +16,6 @@ from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 
-from tqdm import tqdm
-
 from paratype.cli.common import existing_file, positive_int, run_cli
 
 
@@ -53,6 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     from paratype import local_model, predict
     from paratype.config import compose, to_config
     from paratype.io import atomic_path
+    from paratype.progress import progress
     from paratype.segment import SegmentationConfig
 
     cfg = to_config(compose(args.overrides))
@@ -73,9 +72,7 @@ def _run(args: argparse.Namespace) -> int:
             sink = sys.stdout
         labels = list(model.model_config.get("labels", []))
         writer = predict.WRITERS[args.format](sink, labels, uri)
-        progress = stack.enter_context(
-            tqdm(desc="paragraphs", unit=" para", file=sys.stderr, disable=not _show_progress(args.input))
-        )
+        bar = stack.enter_context(progress("paratype-predict", unit="paragraphs"))
         errors, per_article = 0, defaultdict(Counter)
         for batch in predict.batched(items, args.batch_size):
             for record in predict.label_batch(model, batch, args.explain or 0):
@@ -83,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
                 if args.articles:  # counts per article, kept only when asked: memory stays constant
                     per_article[record["id"]][record.get("label", "error")] += 1
                 writer.write(record)
-            progress.update(len(batch))
+            bar.update(len(batch))
         writer.close()
     if args.articles:
         print(predict.article_summary(per_article, [*labels, "error"]), file=sys.stderr)
@@ -93,11 +90,6 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
-
-
-def _show_progress(path: Path | None) -> bool:
-    """A bar for large inputs (over 1 MB), or whenever stderr is a terminal."""
-    return sys.stderr.isatty() or (path is not None and path.stat().st_size > 1_000_000)
 
 
 def main() -> None:
