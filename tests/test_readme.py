@@ -57,6 +57,7 @@ PARSERS = {  # the entry points whose arguments live in a parser of their own
 }
 
 
+@pytest.mark.slow  # one Hydra composition per command: about 20 s in all
 @pytest.mark.parametrize("argv", _usage_commands(), ids=" ".join)
 def test_every_readme_command_uses_real_options_and_config_keys(argv):
     """Dry, but where README lines rot: an option a CLI no longer has, a config key or value the
