@@ -119,3 +119,18 @@ def test_predict_batch_size_must_be_positive(tmp_path):
     for size in ("0", "-1"):
         proc = run_cli("paratype-predict", "--batch-size", size, tmp=tmp_path, check=False)
         assert proc.returncode == 2 and b"at least 1" in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["paratype-pretrain", "pretrain.max_minutes=-1"], "pretrain.max_minutes=-1.0 must be >= 0"),
+        (["paratype-pretrain", "pretrain.save_dtype=int8"], "pretrain.save_dtype='int8' must be float32"),
+        (["paratype-weak", "analyze", "paths.corpus_dir=/nowhere"], "corpus folder /nowhere does not exist"),
+    ],
+)
+def test_pretrain_and_weak_refuse_bad_values_in_one_line(command, message, tmp_path):
+    proc = run_cli(*command, tmp=tmp_path, check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and message in err[0], err
