@@ -74,9 +74,19 @@ def _records(path: Path) -> list[dict]:
 
 
 def read_corpus(corpus_dir: Path) -> Iterator[Article]:
-    """Every article of every day file, each once (the crawl repeats some URLs)."""
+    """Every article of every day file, each once (the crawl repeats some URLs). Progress by day
+    file: a bar on a terminal, a line every 10 s in a log."""
+    from paratype.progress import progress
+
     seen: set[str] = set()
-    for path in _day_files(corpus_dir):
+    days = _day_files(corpus_dir)
+    with progress("reading the corpus", unit="day files", total=len(days)) as bar:
+        yield from _articles(days, seen, bar)
+
+
+def _articles(days: list[Path], seen: set[str], bar) -> Iterator[Article]:
+    for path in days:
+        bar.update()
         for rec in _records(path):
             fields = {k: (rec.get(k) or "").strip() for k in ("source", "url", "title", "content")}
             if not fields["content"]:
