@@ -134,3 +134,14 @@ def test_pretrain_and_weak_refuse_bad_values_in_one_line(command, message, tmp_p
     proc = run_cli(*command, tmp=tmp_path, check=False)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 2 and len(err) == 1 and message in err[0], err
+
+
+@pytest.mark.parametrize("value", ["/nonexistent/paragraphs.jsonl", "/tmp"])
+def test_a_bad_input_path_is_one_line_before_anything_loads(value):
+    proc = run_cli("paratype-predict", "--input", value, check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert (
+        proc.returncode == 2
+        and len(err) == 1
+        and err[0].startswith("paratype-predict: error: argument --input")
+    )

@@ -54,6 +54,7 @@ PARSERS = {  # the entry points whose arguments live in a parser of their own
     "paratype-annotate": "paratype.cli.annotate",
     "paratype-data": "paratype.cli.data",
     "paratype-weak": "paratype.cli.weak",
+    "paratype-predict-spark": "paratype.cli.predict_spark",
 }
 
 

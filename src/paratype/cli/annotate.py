@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from paratype import annotate, label_studio
-from paratype.cli.common import existing_file, run_cli
+from paratype.cli.common import Parser, existing_file, run_cli
 from paratype.config import compose, to_config
 from paratype.corpus import read_corpus, read_seeds
 from paratype.errors import InputError
@@ -26,7 +26,7 @@ from paratype.segment import segment_articles
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paratype-annotate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)

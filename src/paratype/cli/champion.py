@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from paratype.cli.common import run_cli
+from paratype.cli.common import Parser, run_cli
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paratype-champion", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--run", help="candidate run id (default: best dev macro-F1)")

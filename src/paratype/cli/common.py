@@ -37,13 +37,24 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (the usage is a --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class BadArgument(InputError, argparse.ArgumentTypeError):
+    """A bad command-line value: argparse prints it as one usage line, run_cli as one error line."""
+
+
 def existing_file(path: str) -> Path:
     """argparse type for an input file: a clear message when it is missing."""
     p = Path(path)
     if p.is_dir():
-        raise InputError(f"input {path} is a folder, not a file; name a file")
+        raise BadArgument(f"input {path} is a folder, not a file; name a file")
     if not p.is_file():
-        raise InputError(f"input file {path} does not exist; check the path")
+        raise BadArgument(f"input file {path} does not exist; check the path")
     return p
 
 

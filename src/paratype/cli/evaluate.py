@@ -15,12 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from paratype.cli.common import existing_file, run_cli
+from paratype.cli.common import Parser, existing_file, run_cli
 from paratype.errors import InputError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paratype-evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--input", type=existing_file, required=True, help="labelled JSONL")

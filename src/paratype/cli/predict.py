@@ -16,11 +16,11 @@ from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 
-from paratype.cli.common import existing_file, positive_int, run_cli
+from paratype.cli.common import Parser, existing_file, positive_int, run_cli
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paratype-predict", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--input", type=existing_file, help="input file (default: stdin)")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from paratype.cli.common import run_cli
+from paratype.cli.common import Parser, run_cli
 from paratype.errors import InputError
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="paratype-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("group", help="the experiment group (tracking.group of its runs)")
