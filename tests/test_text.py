@@ -1,3 +1,7 @@
+import re
+
+import pytest
+
 from paratype.text import NormalizationConfig, deobfuscate, has_arabic, normalize, text_hash
 
 
@@ -29,3 +33,27 @@ def test_has_arabic():
 
 def test_text_hash_is_stable():
     assert text_hash("داعش") == text_hash("داعش") != text_hash("داعش.")
+
+
+@pytest.mark.parametrize("flags", [(True,) * 6, (False,) * 6, (True, False, True, False, True, False)])
+def test_one_translate_pass_folds_exactly_as_the_steps_one_after_another(flags):
+    import unicodedata
+
+    from pyarabic import araby
+
+    cfg = NormalizationConfig(*flags)
+    text = "إِنَّ الـــدولةَ آمنةٌ؟ ٱلمستشفى ١٢٣ و۴۵ «مُصطفى» أخرى " + "".join(araby.DIACRITICS)
+    expected = text
+    if cfg.strip_diacritics:
+        expected = araby.strip_diacritics(expected)
+    if cfg.strip_tatweel:
+        expected = araby.strip_tatweel(expected)
+    if cfg.unify_alef:
+        expected = re.sub("[أإآٱ]", "ا", expected)
+    if cfg.alef_maqsura_to_ya:
+        expected = expected.replace("ى", "ي")
+    if cfg.ta_marbuta_to_ha:
+        expected = expected.replace("ة", "ه")
+    if cfg.western_digits:
+        expected = re.sub("[٠-٩۰-۹]", lambda m: str(unicodedata.digit(m.group())), expected)
+    assert normalize(text, cfg) == expected

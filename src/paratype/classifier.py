@@ -54,9 +54,10 @@ class ParagraphClassifier:
     def predict(self, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         if len(model_input) > MAX_ROWS:
             raise TooManyRows(f"{len(model_input)} rows in one request; send at most {MAX_ROWS}")
-        errors = [paragraph_problem(v) for v in model_input["text"]]
+        values = model_input["text"].tolist()  # once: item access on an Arrow string column is slow
+        errors = [paragraph_problem(v) for v in values]
         good = [k for k, e in enumerate(errors) if e is None]
-        raw = [model_input["text"].iloc[k] for k in good]
+        raw = [values[k] for k in good]
         texts = [t[:MAX_CHARS] for t in raw]
         proba = self.model.predict_proba(texts) if texts else np.zeros((0, len(self.model.labels)))
         extra = self.model.extra_outputs(texts) if texts else {}
