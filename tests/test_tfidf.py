@@ -42,3 +42,22 @@ def test_normalizer_step_clones_and_cleans():
     step = tfidf.ArabicNormalizer(unify_alef=False)
     assert clone(step).get_params() == step.get_params()
     assert step.transform(["عنـ.ـاصر د|عـ.ـش إلى"]) == ["عناصر داعش إلي"]
+
+
+def test_the_words_with_the_largest_coefficient_times_value_carry_the_label():
+    from paratype.explain import WORD_EDGES
+
+    data = seed_data()
+    model = tfidf.fit(TfidfConfig(), data, seed=0)
+    texts = data.splits["test"]["text"]
+    targets = model.predict_proba(texts).argmax(axis=1)
+    explanations = model.explain(texts, targets, 3)
+    assert all(1 <= len(e) <= 3 and e[0]["weight"] >= e[-1]["weight"] > 0 for e in explanations)
+    without = [
+        " ".join(t for t in text.split() if t.strip(WORD_EDGES) not in {w["word"] for w in e})
+        for text, e in zip(texts, explanations, strict=True)
+    ]
+    rows = np.arange(len(texts))
+    before = model.predict_proba(texts)[rows, targets]
+    after = model.predict_proba(without)[rows, targets]
+    assert (after < before).all()

@@ -35,7 +35,7 @@ class ParagraphClassifier:
     (cut at MAX_CHARS, or by the model's own length limit) and `error` out. A value that is no
     Arabic paragraph (empty, not a string, no Arabic letters) gets an error and no label.
     `params={"explain": k}` adds `explanation`: the k words that pushed each paragraph most
-    towards its label (explain.py)."""
+    towards its label (TF-IDF: coefficient x feature value; other kinds: occlusion)."""
 
     def __init__(self, weights: Path, meta_file: Path, model_config: dict | None = None) -> None:
         from paratype.models import loader
@@ -64,7 +64,7 @@ class ParagraphClassifier:
         cut_by_model = extra.pop("truncated", [False] * len(texts))
         decided = decide(proba, self.offsets)
         if explain := int((params or {}).get("explain", 0)):
-            extra["explanation"] = occlusion(self.model.predict_proba, texts, decided, explain)
+            extra["explanation"] = self._explain(texts, decided, explain)
         columns = {
             "label": [self.model.labels[i] for i in decided],
             **{f"score_{name}": proba[:, j] for j, name in enumerate(self.model.labels)},
@@ -74,6 +74,13 @@ class ParagraphClassifier:
         out = pd.DataFrame(columns, index=good).reindex(range(len(errors)))
         out["error"] = errors
         return out
+
+    def _explain(self, texts: list[str], targets, k: int) -> list[list[dict]]:
+        """The model's own attribution where it has one (TF-IDF: coefficient x feature value),
+        else occlusion, which works for any model (explain.py)."""
+        if hasattr(self.model, "explain"):
+            return self.model.explain(texts, targets, k)
+        return occlusion(self.model.predict_proba, texts, targets, k)
 
 
 def decision_offsets(model) -> list[float] | None:

@@ -1,8 +1,7 @@
-"""Why a paragraph got its label: the words whose removal lowers that label's score the most.
-
-Occlusion works the same for every model kind and measures each word through the whole model
-(cleaning, both n-gram kinds, the transformer's windows). TF-IDF coefficients cannot be named
-here: the features are hashed and keep no vocabulary.
+"""Why a paragraph got its label, for models with no attribution of their own (TF-IDF has one:
+coefficient x feature value, models/tfidf.py): the words whose removal lowers that label's
+score the most. Occlusion needs nothing but `predict_proba`, so it measures each word through
+the whole model (cleaning, a transformer's windows, an ensemble's two halves).
 """
 
 from __future__ import annotations

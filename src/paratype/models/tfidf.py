@@ -7,6 +7,7 @@ saved model turns raw paragraphs into features exactly as in training.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -117,6 +118,24 @@ class TfidfModel:
     def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
         return {}
 
+    def explain(self, texts: Sequence[str], targets: Sequence[int], k: int) -> list[list[dict]]:
+        """Per text, the `k` words with the largest coefficient x feature value towards label
+        `targets[i]` (against the mean of the labels: the softmax's own reference), each word
+        credited with its unigram and with its share of every character n-gram it holds."""
+        normalizer = self.pipeline.named_steps["normalize"]
+        coef = self.pipeline.named_steps["classifier"].coef_
+        blocks, offset = [], 0
+        for _, block in self.pipeline.named_steps["features"].transformer_list:
+            blocks.append((block, offset))
+            offset += block.named_steps["hash"].n_features
+        towards = coef - coef.mean(axis=0)
+        return [
+            _top_words(text, normalizer, blocks, towards[self.pipeline.classes_.tolist().index(t)], k)
+            if t in self.pipeline.classes_
+            else []
+            for text, t in zip(texts, targets, strict=True)
+        ]
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         union = dict(self.pipeline.named_steps["features"].transformer_list)
@@ -155,6 +174,37 @@ def _load_legacy(path: Path) -> TfidfModel:
         raise ValueError(f"{path} holds types this project did not write: {unexpected}")
     state = sio.load(path, trusted=untrusted)
     return TfidfModel(state["pipeline"], state["labels"])
+
+
+def _top_words(text: str, normalizer, blocks, weights: np.ndarray, k: int) -> list[dict]:
+    """Coefficient x TF-IDF value of each feature of `text`, shared out among the words that
+    produce it (in proportion to how often each does), summed per word of the text as written."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    from paratype.explain import WORD_EDGES
+
+    words = [w for w in dict.fromkeys(t.strip(WORD_EDGES) for t in text.split()) if w]
+    credit = dict.fromkeys(words, 0.0)
+    for block, offset in blocks:
+        hashing = block.named_steps["hash"]
+        analyze = hashing.build_analyzer()
+        hasher = FeatureHasher(n_features=hashing.n_features, input_type="string", alternate_sign=False)
+        row = block.transform(normalizer.transform([text])).tocsr()
+        value = dict(zip(row.indices, row.data, strict=True))
+        per_word = {w: analyze(normalizer.transform([w])[0]) for w in words}
+        grams = sorted({g for gs in per_word.values() for g in gs})
+        index = (
+            dict(zip(grams, hasher.transform([[g] for g in grams]).tocsr().indices, strict=True))
+            if grams
+            else {}
+        )
+        produced = Counter(g for gs in per_word.values() for g in gs)
+        for word, gs in per_word.items():
+            credit[word] += sum(
+                weights[offset + index[g]] * value.get(index[g], 0.0) / produced[g] for g in gs
+            )
+    ranked = sorted(((c, w) for w, c in credit.items() if c > 0), reverse=True)[:k]
+    return [{"word": w, "weight": round(float(c), 4)} for c, w in ranked]
 
 
 def fit(cfg: TfidfConfig, data: SplitData, seed: int) -> TfidfModel:
