@@ -70,15 +70,26 @@ def class_weights(labels: Sequence[int], n: int) -> torch.Tensor:
     return torch.tensor(len(labels) / (n * np.maximum(counts, 1)), dtype=torch.float32)
 
 
-def _windows_dataset(model: TransformerModel, split: Dataset, windows: bool) -> Dataset:
+def _windows_dataset(model: TransformerModel, split: Dataset, windows: bool) -> tuple[Dataset, list[int]]:
+    """The split as model inputs (with `windows`, one row per window) and each row's paragraph."""
     enc = model.encode(split["text"], windows)
-    owner = enc.pop("overflow_to_sample_mapping", list(range(len(split))))
-    return Dataset.from_dict({**dict(enc), "labels": [split["label"][i] for i in owner]})
+    owner = list(enc.pop("overflow_to_sample_mapping", range(len(split))))
+    return Dataset.from_dict({**dict(enc), "labels": [split["label"][i] for i in owner]}), owner
 
 
-def _macro_f1(eval_pred) -> dict[str, float]:
-    logits, labels = eval_pred
-    return {"macro_f1": float(f1_score(labels, logits.argmax(axis=-1), average="macro"))}
+def _pooled_macro_f1(owner: list[int], gold: list[int]):
+    """Dev macro-F1 per paragraph, its windows' probabilities pooled as prediction pools them:
+    the epoch is chosen on the very number the run reports."""
+
+    def compute(eval_pred) -> dict[str, float]:
+        logits = np.asarray(eval_pred[0], dtype=float)
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        proba /= proba.sum(axis=1, keepdims=True)
+        pooled = np.zeros((len(gold), proba.shape[1]))
+        np.add.at(pooled, owner, proba)
+        return {"macro_f1": float(f1_score(gold, pooled.argmax(axis=1), average="macro"))}
+
+    return compute
 
 
 def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
@@ -151,13 +162,15 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
             data_seed=seed,
             **runtime_arguments(seed),
         )
+        train_rows, _ = _windows_dataset(model, data.splits["train"], windows)
+        dev_rows, dev_owner = _windows_dataset(model, data.splits["dev"], windows)
         trainer = WeightedLossTrainer(
             model=network,
             args=args,
-            train_dataset=_windows_dataset(model, data.splits["train"], windows),
-            eval_dataset=_windows_dataset(model, data.splits["dev"], windows=False),
+            train_dataset=train_rows,
+            eval_dataset=dev_rows,
             data_collator=DataCollatorWithPadding(model.tokenizer),
-            compute_metrics=_macro_f1,
+            compute_metrics=_pooled_macro_f1(dev_owner, list(data.splits["dev"]["label"])),
             callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience), MlflowEpochCallback()],
             class_weights=class_weights(data.splits["train"]["label"], len(labels))
             if cfg.class_weighted_loss
