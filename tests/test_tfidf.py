@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from sklearn.base import clone
 
 from paratype.config import TfidfConfig, compose, to_config
@@ -61,3 +62,12 @@ def test_the_words_with_the_largest_coefficient_times_value_carry_the_label():
     before = model.predict_proba(texts)[rows, targets]
     after = model.predict_proba(without)[rows, targets]
     assert (after < before).all()
+
+
+def test_the_normalizer_passes_the_estimator_checks_for_its_input_kind():
+    from sklearn.exceptions import SkipTestWarning
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with pytest.warns(SkipTestWarning, match="requires input"):  # numeric-array checks do not apply
+        results = check_estimator(tfidf.ArabicNormalizer(), on_fail=None)
+    assert results and all(r["status"] != "failed" for r in results)

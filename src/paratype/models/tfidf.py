@@ -48,6 +48,13 @@ class ArabicNormalizer(TransformerMixin, BaseEstimator):
         self.ta_marbuta_to_ha = ta_marbuta_to_ha
         self.western_digits = western_digits
 
+    def __sklearn_tags__(self):
+        """Raw strings in, strings out, nothing learnt: what scikit-learn's checks may feed it."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array, tags.input_tags.string = False, True
+        tags.requires_fit = False
+        return tags
+
     def fit(self, X, y=None):
         return self
 
