@@ -162,3 +162,27 @@ def test_a_report_of_another_store_needs_an_out_folder(tmp_path):
     proc = run_cli("paratype-report", "compare", tmp=tmp_path, check=False)
     assert proc.returncode == 2 and "give --out FOLDER" in proc.stderr.decode()
     assert not (tmp_path / "compare").exists()
+
+
+TINY_SWEEPS = {  # each experiment, run for real on the seeds with one tiny job
+    "compare": ["hydra.sweeper.params.model=tfidf", "hydra.sweeper.params.seed=0"],
+    "learning_curve": ["hydra.sweeper.params={model:tfidf,data.train_size:12,seed:0}"],
+    "tfidf_search": ["hydra.sweeper.n_trials=1"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_runs_with_a_tiny_override(name, tmp_path):
+    run_cli(
+        "paratype-train",
+        f"+experiment={name}",
+        "data=seeds",
+        f"tracking.artifact_root={tmp_path}/artifacts",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+        *TINY_SWEEPS[name],
+        tmp=tmp_path,
+    )
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlruns.db")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert runs and all(r.info.status == "FINISHED" and r.data.tags["group"] == name for r in runs)
