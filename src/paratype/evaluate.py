@@ -29,6 +29,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 from paratype.data import SplitData
 from paratype.decision import decide
 from paratype.models.base import Model
+from paratype.progress import progress
 from paratype.stats import bootstrap_ci, expected_calibration_error, per_class_ci
 
 
@@ -147,6 +148,30 @@ def confusion_figure(evaluation: Evaluation, labels: list[str]) -> plt.Figure:
     return fig
 
 
+def _fold(everything, train_idx, held_idx, silver, groups, data: SplitData, fit, proba: np.ndarray) -> float:
+    """Train on one fold (early stopping on an inner dev split, silver in training only), fill
+    the held-out rows of `proba`, and return the fold's macro-F1."""
+    inner_train, inner_dev = _inner_split(train_idx, groups)
+    held = everything.select(held_idx)
+    fold = SplitData(
+        DatasetDict(
+            train=everything.select(np.concatenate([inner_train, silver])),
+            dev=everything.select(inner_dev),
+            test=held,
+        ),
+        data.label_names,
+        data.fingerprint,
+    )
+    proba[held_idx] = fit(fold).predict_proba(held["text"])
+    return f1_score(
+        held["label"],
+        proba[held_idx].argmax(axis=1),
+        average="macro",
+        labels=sorted(set(held["label"])),
+        zero_division=0,
+    )
+
+
 def cross_validate(
     data: SplitData, fit: Callable[[SplitData], Model], folds: int, max_errors: int
 ) -> Evaluation:
@@ -164,29 +189,13 @@ def cross_validate(
     splitter = LeaveOneGroupOut() if folds == 0 else GroupKFold(n_splits=folds)
     proba = np.zeros((len(everything), len(data.label_names)))
     fold_f1: list[float] = []
-    for train_pos, held_pos in splitter.split(gold, groups=groups[gold]):
-        train_idx, held_idx = gold[train_pos], gold[held_pos]
-        inner_train, inner_dev = _inner_split(train_idx, groups)
-        held = everything.select(held_idx)
-        fold = SplitData(
-            DatasetDict(
-                train=everything.select(np.concatenate([inner_train, silver])),
-                dev=everything.select(inner_dev),
-                test=held,
-            ),
-            data.label_names,
-            data.fingerprint,
-        )
-        proba[held_idx] = fit(fold).predict_proba(held["text"])
-        fold_f1.append(
-            f1_score(
-                held["label"],
-                proba[held_idx].argmax(axis=1),
-                average="macro",
-                labels=sorted(set(held["label"])),
-                zero_division=0,
+    n_folds = splitter.get_n_splits(gold, groups=groups[gold])
+    with progress("cross-validation", unit="folds", total=n_folds) as bar:
+        for train_pos, held_pos in splitter.split(gold, groups=groups[gold]):
+            fold_f1.append(
+                _fold(everything, gold[train_pos], gold[held_pos], silver, groups, data, fit, proba)
             )
-        )
+            bar.update()
     scored = everything.select(gold)
     result = evaluation_from("cv", scored, proba[gold], data.label_names, max_errors)
     result.metrics |= {
