@@ -61,3 +61,30 @@ def test_duplicate_ids_are_refused(tmp_path):
     _write(tmp_path / "dup.jsonl", [{"id": 1, "text": "نص", "label": "other"}] * 2)
     with pytest.raises(InputError, match="already used at"):
         read_labelled(tmp_path / "dup.jsonl")
+
+
+def _seed_articles(tmp_path):
+    from paratype.config import PROJECT_ROOT
+
+    articles = tmp_path / "articles.jsonl"
+    lines = [
+        json.dumps({"id": p.stem, "text": p.read_text()}, ensure_ascii=False)
+        for p in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
+    ]
+    articles.write_text("\n".join(lines) + "\n")
+    return articles, (PROJECT_ROOT / "seeds" / "labels.jsonl").read_text().splitlines()
+
+
+def test_whole_articles_with_stand_off_labels_are_cut_as_the_model_cuts_them(tmp_path):
+    from paratype.evaluation_file import read_labelled_articles
+    from paratype.segment import SegmentationConfig
+
+    articles, labels = _seed_articles(tmp_path)
+    (tmp_path / "labels.jsonl").write_text("\n".join(labels[:10]) + "\n")
+    data = read_labelled_articles(articles, tmp_path / "labels.jsonl", SegmentationConfig())
+    assert data["id"] == [json.loads(line)["id"] for line in labels[:10]] and all(data["text"])
+    (tmp_path / "bad.jsonl").write_text('{"id": "no-such-paragraph", "label": "other"}\n')
+    with pytest.raises(
+        InputError, match=r"bad\.jsonl:1: paragraph 'no-such-paragraph' is not in .*paragraph_id"
+    ):
+        read_labelled_articles(articles, tmp_path / "bad.jsonl", SegmentationConfig())

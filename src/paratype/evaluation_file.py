@@ -41,6 +41,36 @@ def read_labelled(path: Path) -> Dataset:
     return Dataset.from_dict({"id": ids, "text": texts, "label": labels})
 
 
+def read_labelled_articles(articles: Path, labels: Path, segmentation) -> Dataset:
+    """Whole articles (`{"id", "text"}` JSONL) cut into paragraphs as the model cuts them, with
+    their labels from a stand-off file (`{"id": <paragraph id>, "label"}`, the ids
+    `paratype-predict --articles` gives as `paragraph_id`); unlabelled paragraphs are left out."""
+    from paratype.predict import read_articles
+
+    with articles.open("rb") as stream:
+        text_of = {
+            i.extra["paragraph_id"]: i.text
+            for i in read_articles(stream, "jsonl", segmentation)
+            if not i.error
+        }
+    rows, seen = [], {}
+    for where, row in read_jsonl(labels):
+        pid = row.get("id")
+        if pid not in text_of:
+            raise InputError(
+                f"{where}: paragraph {pid!r} is not in {articles} as the model cuts it; take the ids "
+                "from `paratype-predict --articles` (paragraph_id)"
+            )
+        if pid in seen:
+            raise InputError(f"{where}: paragraph {pid!r} is already labelled at {seen[pid]}; label it once")
+        seen[pid] = where
+        rows.append((pid, text_of[pid], LABELS.index(check_label(row.get("label", ""), where))))
+    if not rows:
+        raise InputError(f"{labels} labels no paragraph; give JSONL records with id and label")
+    ids, texts, gold = zip(*rows, strict=True)
+    return Dataset.from_dict({"id": list(ids), "text": list(texts), "label": list(gold)})
+
+
 def score_model(model, dataset: Dataset, max_errors: int, batch: int = 256) -> Evaluation:
     """Predict as served (the model's own decision rule) and score with bootstrap intervals."""
     import pandas as pd

@@ -2,6 +2,7 @@
 
 paratype-evaluate --input labelled.jsonl                      the served champion
 paratype-evaluate --model <run id> --input labelled.jsonl --out .cache/eval/mine
+paratype-evaluate --input articles.jsonl --articles paragraph-labels.jsonl   whole articles, stand-off labels
 
 Records are JSONL {"id": ..., "text": ..., "label": ...} with the four labels. Prints macro-F1
 and per-class precision/recall/F1 with bootstrap 95% intervals, accuracy and calibration; writes
@@ -23,7 +24,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="paratype-evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--input", type=existing_file, required=True, help="labelled JSONL")
+    parser.add_argument(
+        "--input", type=existing_file, required=True, help="labelled JSONL (with --articles: articles)"
+    )
+    parser.add_argument(
+        "--articles",
+        type=existing_file,
+        metavar="LABELS",
+        help="--input holds whole articles; LABELS is a stand-off file of {id: paragraph id, label}",
+    )
     parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
     parser.add_argument("--out", type=Path, default=None, help="folder for metrics, plots, errors")
     parser.add_argument("--max-errors", type=int, default=200, help="misclassified paragraphs kept")
@@ -36,16 +45,28 @@ def _run(args: argparse.Namespace) -> int:
 
     from paratype import local_model, tracking
     from paratype.config import compose, to_config
-    from paratype.evaluation_file import SPLIT, read_labelled, score_model, write_outputs
+    from paratype.evaluation_file import (
+        SPLIT,
+        read_labelled,
+        read_labelled_articles,
+        score_model,
+        write_outputs,
+    )
+    from paratype.segment import SegmentationConfig
     from paratype.train import evaluation_table
 
     cfg = to_config(compose(args.overrides))
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; name a folder")
-    dataset = read_labelled(args.input)
     uri, source = local_model.resolve(args.model, cfg.tracking, Path(cfg.paths.cache_dir))
+    model = local_model.load(source, cfg.tracking)
+    if args.articles:
+        segmentation = SegmentationConfig(**model.model_config.get("segmentation", {}))
+        dataset = read_labelled_articles(args.input, args.articles, segmentation)
+    else:
+        dataset = read_labelled(args.input)
     print(f"evaluating model {uri} on {len(dataset)} paragraphs of {args.input}", file=sys.stderr)
-    result = score_model(local_model.load(source, cfg.tracking), dataset, args.max_errors)
+    result = score_model(model, dataset, args.max_errors)
     print(evaluation_table(result))
     if args.out is not None:
         write_outputs(result, args.out)
