@@ -6,7 +6,7 @@ import pytest
 
 from paratype.audit import find_suspects, out_of_fold_proba
 from paratype.config import TfidfConfig
-from paratype.data import LabelledParagraph
+from paratype.labels import LabelledParagraph
 from paratype.models import tfidf
 from paratype.segment import Paragraph
 

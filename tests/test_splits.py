@@ -1,8 +1,8 @@
 import pytest
 
 from paratype.config import SplitConfig
-from paratype.data import LabelledParagraph
 from paratype.errors import InputError
+from paratype.labels import LabelledParagraph
 from paratype.segment import Paragraph
 from paratype.splits import article_groups, assign_splits, read_split_file, write_split_file
 

@@ -15,9 +15,9 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 from sklearn.model_selection import GroupKFold
 
-from paratype.data import FEATURES, LabelledParagraph, SplitData
+from paratype.data import FEATURES, SplitData
 from paratype.errors import InputError
-from paratype.labels import LABELS
+from paratype.labels import LABELS, LabelledParagraph
 from paratype.models.base import Model
 from paratype.splits import article_groups
 

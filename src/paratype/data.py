@@ -17,8 +17,8 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from paratype.config import DataConfig, PathsConfig
 from paratype.corpus import Article, read_corpus, read_seeds
 from paratype.errors import InputError
-from paratype.labels import LABELS, Annotation, join_annotations, read_annotations
-from paratype.segment import Paragraph, segment_articles, split_paragraph_id
+from paratype.labels import LABELS, Annotation, LabelledParagraph, join_annotations, read_annotations
+from paratype.segment import segment_articles, split_paragraph_id
 from paratype.splits import EXCLUDED, assign_splits, evaluation_articles
 
 SPLITS = ("train", "dev", "test")
@@ -32,13 +32,6 @@ FEATURES = Features(
         "silver": Value("bool"),  # a label-model label (training split only), not a gold one
     }
 )
-
-
-@dataclass(frozen=True)
-class LabelledParagraph:
-    paragraph: Paragraph
-    source: str
-    label: str
 
 
 @dataclass

@@ -90,3 +90,12 @@ def join_annotations(
             "re-label them with `paratype-annotate export --stale` or restore the cleaning"
         )
     return joined
+
+
+@dataclass(frozen=True)
+class LabelledParagraph:
+    """A gold (or silver) paragraph with its outlet: what splits, audits and data sets share."""
+
+    paragraph: Paragraph
+    source: str
+    label: str

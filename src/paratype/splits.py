@@ -23,7 +23,7 @@ from paratype.segment import split_paragraph_id
 from paratype.text import NormalizationConfig, normalize
 
 if TYPE_CHECKING:
-    from paratype.data import LabelledParagraph
+    from paratype.labels import LabelledParagraph
 
 NEAR_DUPLICATE_JACCARD = 0.6
 EXCLUDED = "excluded"
