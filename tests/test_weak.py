@@ -10,19 +10,10 @@ from paratype.config import compose, to_config
 from paratype.corpus import read_corpus
 from paratype.data import build_dataset, load_labelled
 from paratype.errors import InputError
-from paratype.labels import LABELS
+from paratype.labels import LABELS, SilverRecord, read_silver, write_silver
 from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles, near_duplicates_of
-from paratype.weak import (
-    ABSTAIN,
-    LFS,
-    SilverRecord,
-    fit_label_model,
-    read_silver,
-    silver_labels,
-    vote_matrix,
-    write_silver,
-)
+from paratype.weak import ABSTAIN, LFS, fit_label_model, silver_labels, vote_matrix
 
 BY_NAME = {lf.name: i for i, lf in enumerate(LFS)}
 FO, OW, EA, OT = range(4)

@@ -84,8 +84,8 @@ def load_silver(
 ) -> list[LabelledParagraph]:
     """Silver paragraphs above the threshold that may train a model: none that is gold, none from
     an article with an evaluation paragraph, none a near-duplicate of a dev or test paragraph."""
+    from paratype.labels import read_silver
     from paratype.splits import near_duplicates_of
-    from paratype.weak import read_silver
 
     records = [r for r in read_silver(Path(cfg.silver.file)) if r.confidence >= cfg.silver.threshold]
     held_out = [g for g in gold if split_of[g.paragraph.id] in ("dev", "test")]

@@ -9,7 +9,7 @@ error, never a silent fallback.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,3 +99,53 @@ class LabelledParagraph:
     paragraph: Paragraph
     source: str
     label: str
+
+
+SILVER_ANNOTATOR = "snorkel-label-model"
+
+
+@dataclass(frozen=True)
+class SilverRecord:
+    """A label-model label (silver): training data only, stored apart from gold and marked so."""
+
+    id: str
+    label: str
+    confidence: float
+
+
+def write_silver(path: Path, records: Sequence[SilverRecord]) -> None:
+    lines = (
+        json.dumps(
+            {
+                "id": r.id,
+                "text_hash": split_paragraph_id(r.id)[2],
+                "label": r.label,
+                "confidence": round(r.confidence, 4),
+                "annotator": SILVER_ANNOTATOR,
+                "silver": True,
+            }
+        )
+        for r in records
+    )
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def read_silver(path: Path) -> list[SilverRecord]:
+    """Silver records; a file without the silver mark is refused (gold must not come in here)."""
+    if not path.exists():
+        raise InputError(f"silver file {path} does not exist; create it with `paratype-weak label`")
+    records = []
+    for where, row in read_jsonl(path):
+        if row.get("silver") is not True:
+            raise InputError(
+                f"{where}: record is not marked silver; silver files hold only label-model output"
+            )
+        try:
+            records.append(
+                SilverRecord(row["id"], check_label(row["label"], where), float(row["confidence"]))
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(
+                f"{where}: a silver record needs id, label and a numeric confidence ({err})"
+            ) from None
+    return records

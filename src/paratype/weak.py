@@ -9,23 +9,17 @@ enter training splits only (see `data.py`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from paratype.config import SECURITY_TOPIC
-from paratype.errors import InputError
-from paratype.io import atomic_write_text, read_jsonl
-from paratype.labels import LABELS, check_label
-from paratype.segment import split_paragraph_id
+from paratype.labels import LABELS
 from paratype.text import fold_for_matching
 
 ABSTAIN = -1
-SILVER_ANNOTATOR = "snorkel-label-model"
 FO, OW, EA, OT = range(len(LABELS))
 
 
@@ -190,48 +184,3 @@ def silver_labels(model, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = proba.argmax(axis=1)
     labels[(votes == ABSTAIN).all(axis=1)] = ABSTAIN
     return labels, proba.max(axis=1)
-
-
-@dataclass(frozen=True)
-class SilverRecord:
-    id: str
-    label: str
-    confidence: float
-
-
-def write_silver(path: Path, records: Sequence[SilverRecord]) -> None:
-    lines = (
-        json.dumps(
-            {
-                "id": r.id,
-                "text_hash": split_paragraph_id(r.id)[2],
-                "label": r.label,
-                "confidence": round(r.confidence, 4),
-                "annotator": SILVER_ANNOTATOR,
-                "silver": True,
-            }
-        )
-        for r in records
-    )
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
-
-
-def read_silver(path: Path) -> list[SilverRecord]:
-    """Silver records; a file without the silver mark is refused (gold must not come in here)."""
-    if not path.exists():
-        raise InputError(f"silver file {path} does not exist; create it with `paratype-weak label`")
-    records = []
-    for where, row in read_jsonl(path):
-        if row.get("silver") is not True:
-            raise InputError(
-                f"{where}: record is not marked silver; silver files hold only label-model output"
-            )
-        try:
-            records.append(
-                SilverRecord(row["id"], check_label(row["label"], where), float(row["confidence"]))
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise InputError(
-                f"{where}: a silver record needs id, label and a numeric confidence ({err})"
-            ) from None
-    return records

@@ -55,10 +55,10 @@ def _analyze(args, cfg) -> None:
 def _label(args, cfg) -> None:
     from paratype.annotate import is_topical, pool_candidates
     from paratype.corpus import read_corpus
-    from paratype.labels import LABELS, read_annotations
+    from paratype.labels import LABELS, SilverRecord, read_annotations, write_silver
     from paratype.segment import segment_articles
     from paratype.splits import evaluation_articles
-    from paratype.weak import SilverRecord, fit_label_model, silver_labels, vote_matrix, write_silver
+    from paratype.weak import fit_label_model, silver_labels, vote_matrix
 
     gold = {r.id for f in cfg.data.annotation_files for r in read_annotations(Path(f))}
     held_out = evaluation_articles(Path(cfg.paths.splits_dir))
