@@ -38,6 +38,7 @@ def test_predict_without_a_model_says_to_train_first(tmp_path):
     assert "train one first" in proc.stderr.decode() and len(proc.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_predict_paragraphs_in_order_with_error_records(trained):
     lines = [
         json.dumps({"id": "p1", "text": "وأعلنت وزارة الداخلية القبض على خلية إرهابية في الرياض"}),

@@ -12,25 +12,29 @@ def seed_data():
     return build_dataset(cfg.data, cfg.paths)
 
 
-def test_fit_predicts_a_distribution_over_all_labels():
+@pytest.fixture(scope="module")
+def fitted():
+    """One fit for the module (5 s with character n-grams): (data, model)."""
     data = seed_data()
-    model = tfidf.fit(TfidfConfig(), data, seed=0)
+    return data, tfidf.fit(TfidfConfig(), data, seed=0)
+
+
+def test_fit_predicts_a_distribution_over_all_labels(fitted):
+    data, model = fitted
     proba = model.predict_proba(data.splits["test"]["text"])
     assert proba.shape == (len(data.splits["test"]), 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert proba.argmax(axis=1).max() < len(model.labels)
 
 
-def test_model_fits_its_training_data():
-    data = seed_data()
-    model = tfidf.fit(TfidfConfig(), data, seed=0)
+def test_model_fits_its_training_data(fitted):
+    data, model = fitted
     train = data.splits["train"]
     assert (model.predict_proba(train["text"]).argmax(axis=1) == np.array(train["label"])).mean() > 0.9
 
 
-def test_save_load_round_trip_is_identical_and_pickle_free(tmp_path):
-    data = seed_data()
-    model = tfidf.fit(TfidfConfig(), data, seed=0)
+def test_save_load_round_trip_is_identical_and_pickle_free(tmp_path, fitted):
+    data, model = fitted
     model.save(tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == {tfidf.CONFIG_FILE, tfidf.ARRAYS_FILE}
     loaded = tfidf.load_model(tmp_path)
@@ -45,11 +49,10 @@ def test_normalizer_step_clones_and_cleans():
     assert step.transform(["عنـ.ـاصر د|عـ.ـش إلى"]) == ["عناصر داعش إلي"]
 
 
-def test_the_words_with_the_largest_coefficient_times_value_carry_the_label():
+def test_the_words_with_the_largest_coefficient_times_value_carry_the_label(fitted):
     from paratype.explain import WORD_EDGES
 
-    data = seed_data()
-    model = tfidf.fit(TfidfConfig(), data, seed=0)
+    data, model = fitted
     texts = data.splits["test"]["text"]
     targets = model.predict_proba(texts).argmax(axis=1)
     explanations = model.explain(texts, targets, 3)

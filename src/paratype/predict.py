@@ -40,14 +40,16 @@ class Item:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _decode(raw: bytes) -> tuple[str | None, str | None]:
+def decode_line(raw: bytes) -> tuple[str | None, str | None]:
+    """(the line as text, None) or (None, the UTF-8 error): one rule for local and Spark input."""
     try:
         return raw.decode("utf-8").rstrip("\r\n"), None
     except UnicodeDecodeError as err:
         return None, f"invalid UTF-8 at byte {err.start}; re-encode the input as UTF-8"
 
 
-def _parse(text: str, line: int, jsonl: bool) -> Item:
+def parse_line(text: str, line: int, jsonl: bool) -> Item:
+    """A line as an Item: a JSON record's id and text, or the error that replaces them."""
     if not jsonl:
         return Item(line, line, text)
     try:
@@ -59,7 +61,8 @@ def _parse(text: str, line: int, jsonl: bool) -> Item:
     return Item(line, record.get("id", line), record["text"])
 
 
-def _check(item: Item) -> Item:
+def check_item(item: Item) -> Item:
+    """The item, with the paragraph check's error when its text cannot be labelled."""
     if item.error is None:
         item.error = paragraph_problem(item.text)
     return item
@@ -92,10 +95,10 @@ def read_items(stream: BinaryIO, input_format: str) -> Iterator[Item]:
         if raw is None:
             yield Item(line, line, error=TOO_LONG)
             continue
-        text, error = _decode(raw)
+        text, error = decode_line(raw)
         if jsonl is None:
             jsonl = text is not None and text.lstrip().startswith("{")
-        yield _check(Item(line, line, error=error) if error else _parse(text, line, jsonl))
+        yield check_item(Item(line, line, error=error) if error else parse_line(text, line, jsonl))
     if not seen_any:
         raise InputError("the input is empty; give paragraphs as JSONL or one per line")
 
@@ -108,7 +111,7 @@ def read_articles(stream: BinaryIO, input_format: str, segmentation: Segmentatio
         raw = stream.read()
         if not raw.strip():
             raise InputError("the input is empty; give an article as text or JSONL records")
-        text, error = _decode(raw)
+        text, error = decode_line(raw)
         records: Iterable[Item] = [Item(1, "article-1", text or "", error=error)]
     else:
         records = read_items(stream, "jsonl")
@@ -120,7 +123,7 @@ def read_articles(stream: BinaryIO, input_format: str, segmentation: Segmentatio
         if not paragraphs:
             yield Item(record.line, record.id, error="no body paragraph left after cleaning")
         for p in paragraphs:
-            yield _check(
+            yield check_item(
                 Item(record.line, record.id, p.text, extra={"paragraph": p.position, "paragraph_id": p.id})
             )
 

@@ -201,8 +201,10 @@ def _jsonl_item(raw: bytes, line: int) -> Item:
     """One line, read as `predict.read_items` reads it: the same helpers, so the same errors."""
     if len(raw) > predict.MAX_LINE_BYTES:
         return Item(line, line, error=predict.TOO_LONG)
-    text, error = predict._decode(raw)
-    return predict._check(Item(line, line, error=error) if error else predict._parse(text, line, jsonl=True))
+    text, error = predict.decode_line(raw)
+    return predict.check_item(
+        Item(line, line, error=error) if error else predict.parse_line(text, line, jsonl=True)
+    )
 
 
 def _items(batch: pa.RecordBatch, first: int) -> list[Item]:
@@ -211,7 +213,7 @@ def _items(batch: pa.RecordBatch, first: int) -> list[Item]:
         return [_jsonl_item(raw, n) for raw, n in zip(batch.column("raw").to_pylist(), lines, strict=True)]
     ids = batch.column("id").to_pylist() if "id" in batch.schema.names else lines
     texts = batch.column("text").to_pylist()
-    return [predict._check(Item(n, i, t)) for n, i, t in zip(lines, ids, texts, strict=True)]
+    return [predict.check_item(Item(n, i, t)) for n, i, t in zip(lines, ids, texts, strict=True)]
 
 
 # ----------------------------------------------------------------------------- labelling
