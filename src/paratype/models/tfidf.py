@@ -192,13 +192,14 @@ def _top_words(text: str, normalizer, blocks, weights: np.ndarray, k: int) -> li
 
     words = [w for w in dict.fromkeys(t.strip(WORD_EDGES) for t in text.split()) if w]
     credit = dict.fromkeys(words, 0.0)
+    normalized = normalizer.transform([text, *words])  # the text, then each word: once for all blocks
     for block, offset in blocks:
         hashing = block.named_steps["hash"]
         analyze = hashing.build_analyzer()
         hasher = FeatureHasher(n_features=hashing.n_features, input_type="string", alternate_sign=False)
-        row = block.transform(normalizer.transform([text])).tocsr()
+        row = block.transform(normalized[:1]).tocsr()
         value = dict(zip(row.indices, row.data, strict=True))
-        per_word = {w: analyze(normalizer.transform([w])[0]) for w in words}
+        per_word = {w: analyze(form) for w, form in zip(words, normalized[1:], strict=True)}
         grams = sorted({g for gs in per_word.values() for g in gs})
         index = (
             dict(zip(grams, hasher.transform([[g] for g in grams]).tocsr().indices, strict=True))
