@@ -55,11 +55,7 @@ def load(source: str, cfg: TrackingConfig) -> Any:
         classifier = ParagraphClassifier(artifacts["model"], artifacts["meta"], flavor.get("config"))
     except (ValueError, OSError, KeyError) as err:
         raise InputError(f"cannot load model {source}: {err}; retrain it or check --model") from None
-    if changed := changed_requirements(Path(source) / "requirements.txt"):
-        print(
-            f"paratype: model {source} was logged with {', '.join(changed)}; retrain it if scores look off",
-            file=sys.stderr,
-        )
+    warn_on_changed_requirements(Path(source), source)
     return classifier
 
 
@@ -105,7 +101,16 @@ def _store_stamp(uri: str) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns]
 
 
-def changed_requirements(requirements: Path) -> list[str]:
+def warn_on_changed_requirements(folder: Path, name: str) -> None:
+    """One line on stderr naming the pinned packages installed here at another version."""
+    if changed := _changed_requirements(folder / "requirements.txt"):
+        print(
+            f"paratype: model {name} was logged with {', '.join(changed)}; retrain it if scores look off",
+            file=sys.stderr,
+        )
+
+
+def _changed_requirements(requirements: Path) -> list[str]:
     """`name version (here other)` for each package the model pinned that is installed at
     another version: the check MLflow's loader makes, in a few milliseconds."""
     from importlib.metadata import PackageNotFoundError, version

@@ -83,13 +83,13 @@ def render_page(records: Iterable[dict[str, Any]], labels: list[str], model: str
 
 def seed_page(model, labels: list[str], seeds_dir: Path, target: Path, explain: int, uri: str = "") -> Path:
     """Label the seed articles with a loaded pyfunc `model` and write their page to `target`."""
+    from paratype.corpus import read_seeds
     from paratype.io import atomic_path
     from paratype.predict import batched, label_batch, read_articles
     from paratype.segment import SegmentationConfig
 
     lines = [
-        json.dumps({"id": p.stem, "text": p.read_text(encoding="utf-8")}, ensure_ascii=False)
-        for p in sorted(seeds_dir.glob("*.txt"))
+        json.dumps({"id": a.article_id, "text": a.text}, ensure_ascii=False) for a in read_seeds(seeds_dir)
     ]
     segmentation = SegmentationConfig(**model.model_config.get("segmentation", {}))
     items = read_articles(io.BufferedReader(io.BytesIO("\n".join(lines).encode())), "jsonl", segmentation)

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -184,11 +183,7 @@ def load_model(uri: str, cfg: TrackingConfig) -> mlflow.pyfunc.PyFuncModel:
             f"cannot load model {uri}: {str(err).splitlines()[0]}; "
             "check --model (run id, runs:/ID/model, models:/NAME@ALIAS, or a folder)"
         ) from None
-    from paratype.local_model import changed_requirements
+    from paratype.local_model import warn_on_changed_requirements
 
-    if changed := changed_requirements(folder / "requirements.txt"):
-        print(
-            f"paratype: model {uri} was logged with {', '.join(changed)}; retrain it if scores look off",
-            file=sys.stderr,
-        )
+    warn_on_changed_requirements(folder, uri)
     return model
