@@ -61,3 +61,40 @@ def test_progress_off_a_terminal_is_a_plain_line_now_and_then(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert 3 <= len(lines) <= 8 and "\r" not in "".join(lines)
     assert all(line.startswith("work: ") and line.endswith("/s)") for line in lines)
+
+
+def test_start_up_work_runs_once_however_many_batches(trained, tmp_path, monkeypatch, capsys):
+    """Resolving, loading and config are start-up: a stream of many batches pays them once."""
+    from paratype import classifier, config, local_model
+    from paratype.cli import predict as cli
+    from paratype.models import tfidf
+
+    calls: dict[str, int] = {}
+
+    def counted(owner, name):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    for owner, name in [
+        (config, "compose"),
+        (local_model, "resolve"),
+        (local_model, "load"),
+        (classifier.ParagraphClassifier, "__init__"),
+        (tfidf, "load_model"),
+        (classifier.ParagraphClassifier, "predict"),
+    ]:
+        counted(owner, name)
+    paragraphs = trained.result.data.splits["test"]["text"][:9]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(paragraphs), encoding="utf-8")
+    overrides = [f"tracking.uri={trained.cfg.tracking.uri}", f"paths.cache_dir={tmp_path}"]
+    args = cli._parser().parse_args(["--input", str(source), "--batch-size", "2", *overrides])
+    assert cli._run(args) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 9
+    assert calls.pop("predict") == 5  # one model call per batch of 2
+    assert calls == {"compose": 1, "resolve": 1, "load": 1, "__init__": 1, "load_model": 1}

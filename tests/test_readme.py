@@ -34,6 +34,8 @@ def _usage_commands() -> list[list[str]]:
         for line in block.replace("\\\n", " ").splitlines():
             for part in re.sub(r"\s+#\s.*$", "", line).split("|"):
                 argv = shlex.split(part.replace("<", "'<").replace(">", ">'"))
+                if argv[:1] == ["torchrun"] and "--no-python" in argv:  # the launcher, then the command
+                    argv = argv[argv.index("--no-python") + 1 :]
                 if argv and argv[0].startswith("paratype-"):
                     commands.append(argv)
     return commands

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_config, run_cli, tracking_overrides
+from conftest import BIN, make_config, run_cli, tracking_overrides
 
 from paratype.config import PretrainConfig
 from paratype.data import SPLITS
@@ -245,6 +245,49 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     ) * model.neural.predict_proba(texts)
     scores = served.predict(pd.DataFrame({"text": texts})).filter(like="score_").to_numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
+
+
+def test_the_ensemble_reuses_the_transformer_its_sibling_run_trained(fine_tuned):
+    tmp, transformer_cfg, sibling = fine_tuned
+    halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
+    pretrained = f"model.transformer.pretrained={transformer_cfg.model.pretrained}"
+    cfg = make_config(tmp, "model=ensemble", pretrained, *halves)
+    result = train(cfg)
+    client = mlflow.MlflowClient(cfg.tracking.uri)
+    assert client.get_run(result.run_id).data.tags["transformer_run"] == sibling.run_id
+    texts = sibling.data.splits["test"]["text"][:4]
+    reused = mlflow.pyfunc.load_model(result.model_uri).unwrap_python_model().classifier.model.neural
+    original = mlflow.pyfunc.load_model(sibling.model_uri).unwrap_python_model().classifier.model
+    np.testing.assert_allclose(reused.predict_proba(texts), original.predict_proba(texts), rtol=1e-5)
+    other_seed = train(make_config(tmp, "model=ensemble", pretrained, *halves, "seed=1"))
+    assert "transformer_run" not in client.get_run(other_seed.run_id).data.tags  # fine-tuned anew
+
+
+@pytest.mark.slow
+def test_torchrun_fine_tunes_on_two_processes_into_one_run(tiny_bert, tmp_path):
+    proc = run_cli(
+        "torchrun",
+        "--standalone",
+        "--nproc_per_node=2",
+        "--no-python",
+        str(BIN / "paratype-train"),
+        "data=seeds",
+        *FINE_TUNE,
+        f"model.pretrained={tiny_bert}",
+        *tracking_overrides(tmp_path),
+        tmp=tmp_path,
+    )
+    assert proc.stdout.decode().count("run:   ") == 1  # rank 0 reports, rank 1 only trains
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlruns.db")
+    [run] = client.search_runs([client.get_experiment_by_name("paratype").experiment_id])
+    assert run.info.status == "FINISHED" and run.data.tags["world_size"] == "2"
+    assert "test/macro_f1" in run.data.metrics
+
+
+def test_torchrun_refuses_a_kind_that_trains_in_one_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(InputError, match="model kind tfidf trains in one process; run it without torchrun"):
+        train(make_config(tmp_path))
 
 
 @pytest.fixture(scope="module")

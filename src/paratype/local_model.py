@@ -50,13 +50,25 @@ def load(source: str, cfg: TrackingConfig) -> Any:
         from paratype import tracking
 
         return tracking.load_model(source, cfg)
-    artifacts = {name: Path(source) / a["path"] for name, a in flavor["artifacts"].items()}
-    try:
-        classifier = ParagraphClassifier(artifacts["model"], artifacts["meta"], flavor.get("config"))
-    except (ValueError, OSError, KeyError) as err:
-        raise InputError(f"cannot load model {source}: {err}; retrain it or check --model") from None
+    classifier = _classifier(Path(source), flavor)
     warn_on_changed_requirements(Path(source), source)
     return classifier
+
+
+def from_folder(folder: Path) -> ParagraphClassifier:
+    """The classifier of a model folder that paratype logged (downloaded from a run)."""
+    flavor = _pyfunc_flavor(folder)
+    if flavor is None:
+        raise InputError(f"{folder} holds no model logged by paratype; retrain it")
+    return _classifier(folder, flavor)
+
+
+def _classifier(folder: Path, flavor: dict) -> ParagraphClassifier:
+    artifacts = {name: folder / a["path"] for name, a in flavor["artifacts"].items()}
+    try:
+        return ParagraphClassifier(artifacts["model"], artifacts["meta"], flavor.get("config"))
+    except (ValueError, OSError, KeyError) as err:
+        raise InputError(f"cannot load model {folder}: {err}; retrain it or check --model") from None
 
 
 def _resolve_in_store(spec: str | None, cfg: TrackingConfig) -> tuple[str, str]:

@@ -8,6 +8,7 @@ model's best run, and a paired significance test between the models' best runs.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -43,9 +44,14 @@ def load_runs(cfg: TrackingConfig, group: str) -> pd.DataFrame:
             f"run `paratype-train +experiment={group}` first"
         )
     runs = runs[runs["status"] == "FINISHED"].copy()
-    weights = runs.get("params.model.pretrained", pd.Series("", index=runs.index)).fillna("")
-    named = (runs[MODEL] == "transformer") & (weights != "")  # a transformer is known by its weights
-    name = np.where(named, weights.map(lambda p: Path(p).name), runs[MODEL])
+    name = runs[MODEL].to_numpy(dtype=object)
+    for kind, key, label in (  # a transformer is known by its weights, an ensemble by its halves
+        ("transformer", "params.model.pretrained", "{}"),
+        ("ensemble", "params.model.transformer.pretrained", "tfidf & {}"),
+    ):
+        weights = runs.get(key, pd.Series("", index=runs.index)).fillna("")
+        named = (runs[MODEL] == kind) & (weights != "")
+        name = np.where(named, weights.map(lambda p, label=label: label.format(Path(p).name)), name)
     runs["model"] = name + np.where(runs["tags.data"].str.contains("silver"), " + silver", "")
     runs["train_size"] = runs["tags.train_size"].astype(int)
     return runs
@@ -161,7 +167,7 @@ def copy_artifacts(cfg: TrackingConfig, best: pd.DataFrame, out: Path) -> list[t
     client = mlflow.MlflowClient(cfg.uri)
     images = []
     for _, run in best.iterrows():
-        slug = run["model"].replace(" + ", "_").replace(" ", "_")
+        slug = re.sub(r"\W+", "_", run["model"])
         names = []
         for artifact in ("confusion_matrix.png", "reliability.png"):
             local = client.download_artifacts(run["run_id"], f"test/{artifact}")

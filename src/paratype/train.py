@@ -12,10 +12,11 @@ import mlflow
 import numpy as np
 from omegaconf import OmegaConf
 
-from paratype import tracking
+from paratype import distributed, tracking
 from paratype.config import TrainConfig
 from paratype.data import SPLITS, SplitData, build_dataset, subsample_train
 from paratype.decision import fit_offsets
+from paratype.errors import InputError
 from paratype.evaluate import (
     Evaluation,
     confusion_figure,
@@ -101,10 +102,16 @@ def _held_out(model, cfg: TrainConfig, data: SplitData) -> list[Evaluation]:
     return results
 
 
-def train(cfg: TrainConfig) -> TrainResult:
+def train(cfg: TrainConfig) -> TrainResult | None:
+    """Under torchrun every process fine-tunes; rank 0 alone logs the run and returns its
+    result, the others return None."""
+    _check_world_size(cfg)
     data = subsample_train(build_dataset(cfg.data, cfg.paths), cfg.data.train_size, cfg.seed)
     module = trainer(cfg.model.kind)
     fit = partial(module.fit, cfg.model, seed=cfg.seed)
+    if not distributed.is_main_process():
+        fit(data)
+        return None
     tracking.setup(cfg.tracking)
     with tracking.run(run_name=cfg.tracking.run_name) as run:
         mlflow.set_tags(
@@ -112,6 +119,7 @@ def train(cfg: TrainConfig) -> TrainResult:
                 "model_kind": cfg.model.kind,
                 "data": cfg.data.name,
                 "seed": str(cfg.seed),
+                "world_size": str(distributed.world_size()),  # processes that fine-tuned (torchrun)
                 "data_fingerprint": data.fingerprint,
                 "split_version": Path(cfg.data.split.file).stem if cfg.data.split.file else "computed",
                 "train_size": str(len(data.splits["train"])),
@@ -136,6 +144,23 @@ def train(cfg: TrainConfig) -> TrainResult:
         )
         page = _seed_page(model_uri, model.labels, cfg) if cfg.page.path else None
     return TrainResult(run.info.run_id, model_uri, results, data, page)
+
+
+def _check_world_size(cfg: TrainConfig) -> None:
+    """torchrun splits fine-tuning only; TF-IDF or a cross-validated run would do the same
+    work once per process."""
+    if distributed.world_size() == 1:
+        return
+    if cfg.model.kind not in distributed.DISTRIBUTED_KINDS:
+        raise InputError(
+            f"model kind {cfg.model.kind} trains in one process; run it without torchrun "
+            f"(torchrun is for {' and '.join(distributed.DISTRIBUTED_KINDS)} models)"
+        )
+    if cfg.evaluation.cross_validation != "none":
+        raise InputError(
+            f"evaluation.cross_validation={cfg.evaluation.cross_validation} runs its folds in one "
+            "process; set evaluation.cross_validation=none under torchrun"
+        )
 
 
 def _seed_page(model_uri: str, labels: list[str], cfg: TrainConfig) -> Path:

@@ -22,6 +22,8 @@ def _main(raw: DictConfig) -> float:
 
         cfg = to_config(raw)
         result = train(cfg)
+        if result is None:  # a torchrun worker: rank 0 reports
+            return
         counts = ", ".join(f"{s} {len(result.data.splits[s])}" for s in SPLITS)
         print(
             f"data={cfg.data.name} ({counts} paragraphs, fingerprint {result.data.fingerprint}) "
@@ -35,7 +37,7 @@ def _main(raw: DictConfig) -> float:
         objective.append(result.evaluations[0].metrics["dev/macro_f1"])
 
     run_cli("paratype-train", body, exit_on_success=False)
-    return objective[0]
+    return objective[0] if objective else float("nan")
 
 
 def main() -> None:

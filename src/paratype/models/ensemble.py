@@ -9,13 +9,15 @@ closest to an even mix). It is served like any model: one pyfunc, one `predict_p
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paratype.config import EnsembleConfig
+from paratype.config import EnsembleConfig, TransformerConfig
 from paratype.models import tfidf, transformer
 from paratype.stats import macro_f1
 
@@ -66,16 +68,49 @@ def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, ste
 
 
 def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
-    """Both halves on train; the weight on dev; test stays unseen."""
+    """Both halves on train (the transformer reused from a sibling run where one matches); the
+    weight on dev; test stays unseen."""
     lexical = tfidf.fit(cfg.tfidf, data, seed)
-    from paratype.models import transformer_training
+    neural = finished_transformer(cfg.transformer, data, seed) if cfg.reuse_transformer else None
+    if neural is None:
+        from paratype.models import transformer_training
 
-    neural = transformer_training.fit(cfg.transformer, data, seed)
+        neural = transformer_training.fit(cfg.transformer, data, seed)
     dev = data.splits["dev"]
     weight = fit_weight(
         dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps
     )
     return EnsembleModel(lexical, neural, weight)
+
+
+def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
+    """The fine-tuned model of the newest finished transformer run of the active run's
+    experiment with the same data, training size, seed and settings, or None. Fine-tuning is
+    the hour of an ensemble on a CPU; a comparison that has just trained that very model
+    takes it (the ensemble's run names the run it came from)."""
+    import mlflow
+
+    from paratype import local_model, tracking
+
+    active = mlflow.active_run()
+    if active is None:
+        return None
+    runs = mlflow.search_runs(
+        experiment_ids=[active.info.experiment_id],
+        filter_string="tags.model_kind = 'transformer' and attributes.status = 'FINISHED' "
+        f"and tags.data_fingerprint = '{data.fingerprint}' and tags.seed = '{seed}' "
+        f"and tags.train_size = '{len(data.splits['train'])}'",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    wanted = tracking.flatten(asdict(cfg), "model.")
+    for run in runs:
+        if all(run.data.params.get(key) == value for key, value in wanted.items()):
+            print(f"ensemble: the transformer half is the model of run {run.info.run_id}", file=sys.stderr)
+            mlflow.set_tag("transformer_run", run.info.run_id)
+            folder = mlflow.artifacts.download_artifacts(run.data.tags[tracking.MODEL_URI_TAG])
+            return local_model.from_folder(Path(folder)).model
+    return None
 
 
 def load_model(directory: Path) -> EnsembleModel:

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import torch
+import transformers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from paratype.config import TransformerConfig
@@ -173,8 +174,10 @@ class TransformerModel:
         )
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        """Length in tokens of each preprocessed text, before any cut."""
-        return [len(ids) for ids in self.tokenizer([self.preprocess(t) for t in texts])["input_ids"]]
+        """Length in tokens of each preprocessed text, before any cut (no warning for the long
+        ones: finding them is the point)."""
+        encoded = self.tokenizer([self.preprocess(t) for t in texts], verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
 
     def truncated(self, texts: Sequence[str]) -> list[bool]:
         """Which texts are longer than max_length tokens (cut in `truncate` mode)."""
@@ -303,10 +306,15 @@ def quantized(model: TransformerModel) -> TransformerModel:
 
 def runtime_arguments(seed: int) -> dict:
     """TrainingArguments every job here shares: our code owns the MLflow run (no reporters),
-    bf16 on a GPU that supports it, the CPU otherwise; a progress bar only on a terminal (in a
-    log, the Trainer prints one line per logging step instead)."""
+    bf16 on a GPU that supports it, the CPU otherwise; progress bars (the Trainer's, and the
+    library's for loading and saving weights) only on a terminal: in a log, the Trainer prints
+    one line per logging step instead. Under torchrun, DDP skips its search for unused weights
+    (every weight of these classifiers takes part in every step)."""
     gpu = torch.cuda.is_available()
+    if not sys.stderr.isatty():
+        transformers.utils.logging.disable_progress_bar()
     return {
+        "ddp_find_unused_parameters": False,
         "report_to": "none",
         "disable_tqdm": not sys.stderr.isatty(),
         "seed": seed,

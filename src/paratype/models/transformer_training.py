@@ -4,8 +4,8 @@ predict imports none of it (nor `datasets`)."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import mlflow
 import numpy as np
@@ -22,8 +22,9 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.utils import logging as transformers_logging
 
-from paratype import tracking
+from paratype import distributed, tracking
 from paratype.config import TransformerConfig
 from paratype.data import SplitData
 from paratype.models.transformer import (
@@ -119,17 +120,30 @@ def log_token_lengths(model: TransformerModel, data: SplitData) -> None:
     )
 
 
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """The library's warnings off for one call, at its previous level afterwards."""
+    level = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(level)
+
+
 def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
     """Fine-tune on train, pick the epoch by dev macro-F1; test stays unseen."""
     set_seed(seed)
+    runtime = runtime_arguments(seed)
     source = resolve_pretrained(cfg.pretrained, cfg.hub_timeout)
     labels = data.label_names
-    network = AutoModelForSequenceClassification.from_pretrained(
-        source,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={name: i for i, name in enumerate(labels)},
-    )
+    with _quiet_transformers():  # a new head on a pretrained encoder: its load report is expected
+        network = AutoModelForSequenceClassification.from_pretrained(
+            source,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: i for i, name in enumerate(labels)},
+        )
     model = TransformerModel(
         network,
         AutoTokenizer.from_pretrained(source),
@@ -140,7 +154,7 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
     if mlflow.active_run():
         log_token_lengths(model, data)
     windows = cfg.long_text == "window"
-    with tempfile.TemporaryDirectory() as tmp:
+    with distributed.training_folder() as tmp:
         args = TrainingArguments(
             output_dir=tmp,
             num_train_epochs=cfg.epochs,
@@ -160,7 +174,7 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
             greater_is_better=True,
             logging_strategy="epoch",
             data_seed=seed,
-            **runtime_arguments(seed),
+            **runtime,
         )
         train_rows, _ = _windows_dataset(model, data.splits["train"], windows)
         dev_rows, dev_owner = _windows_dataset(model, data.splits["dev"], windows)
