@@ -23,7 +23,7 @@ from common import paragraphs_per_second
 from paratype.config import compose, to_config
 from paratype.data import build_dataset
 from paratype.evaluate import evaluate
-from paratype.models import tfidf, transformer
+from paratype.models import tfidf_training, transformer, transformer_training
 from paratype.pretrain import META_FILE
 from paratype.tracking import MODEL_URI_TAG
 
@@ -60,12 +60,11 @@ def main() -> None:
         model, fine_tune_s = from_run(args.run, cfg)
     else:
         started = time.perf_counter()
-        model = transformer.fit(cfg.model, data, seed=0)
+        model = transformer_training.fit(cfg.model, data, seed=0)
         fine_tune_s = time.perf_counter() - started
     test = evaluate(model, data.splits["test"], "test", 0).metrics
-    baseline = evaluate(
-        tfidf.fit(to_config(compose(["data=corpus"])).model, data, seed=0), data.splits["test"], "test", 0
-    ).metrics
+    lexical = tfidf_training.fit(to_config(compose(["data=corpus"])).model, data, seed=0)
+    baseline = evaluate(lexical, data.splits["test"], "test", 0).metrics
     texts = list(data.splits["test"]["text"])
     device = (
         "GPU " + torch.cuda.get_device_name()

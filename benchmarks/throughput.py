@@ -43,11 +43,11 @@ FASTTEXT_THREADS = 10
 
 
 def _fit_tfidf(folder: Path, use_char_ngrams: bool) -> None:
-    from paratype.models import tfidf
+    from paratype.models import tfidf_training
 
     cfg, data = _gold()
     model_cfg = dataclasses.replace(cfg.model, use_char_ngrams=use_char_ngrams)
-    tfidf.fit(model_cfg, data, seed=0).save(folder)
+    tfidf_training.fit(model_cfg, data, seed=0).save(folder)
 
 
 def _fit_sklearn(folder: Path) -> None:

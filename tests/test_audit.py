@@ -7,7 +7,7 @@ import pytest
 from paratype.audit import find_suspects, out_of_fold_proba
 from paratype.config import TfidfConfig
 from paratype.labels import LabelledParagraph
-from paratype.models import tfidf
+from paratype.models import tfidf_training
 from paratype.segment import Paragraph
 
 TEMPLATES = {
@@ -34,7 +34,7 @@ def test_audit_flags_a_planted_wrong_label():
     items = gold_set()
     planted = items[5]  # a field operation, labelled other
     items[5] = LabelledParagraph(planted.paragraph, planted.source, "other")
-    fit = partial(tfidf.fit, TfidfConfig(), seed=0)
+    fit = partial(tfidf_training.fit, TfidfConfig(), seed=0)
     suspects = find_suspects(items, out_of_fold_proba(items, fit, folds=5))
     assert planted.paragraph.id in [s.item.paragraph.id for s in suspects[:3]]
     assert next(s for s in suspects if s.item.paragraph.id == planted.paragraph.id).given == "other"

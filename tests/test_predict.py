@@ -86,7 +86,7 @@ def test_start_up_work_runs_once_however_many_batches(trained, tmp_path, monkeyp
         (local_model, "load"),
         (classifier.ParagraphClassifier, "__init__"),
         (tfidf, "load_model"),
-        (classifier.ParagraphClassifier, "predict"),
+        (classifier.ParagraphClassifier, "rows"),
     ]:
         counted(owner, name)
     paragraphs = trained.result.data.splits["test"]["text"][:9]
@@ -96,5 +96,5 @@ def test_start_up_work_runs_once_however_many_batches(trained, tmp_path, monkeyp
     args = cli._parser().parse_args(["--input", str(source), "--batch-size", "2", *overrides])
     assert cli._run(args) == 0
     assert len(capsys.readouterr().out.splitlines()) == 9
-    assert calls.pop("predict") == 5  # one model call per batch of 2
+    assert calls.pop("rows") == 5  # one model call per batch of 2
     assert calls == {"compose": 1, "resolve": 1, "load": 1, "__init__": 1, "load_model": 1}

@@ -4,7 +4,7 @@ from sklearn.base import clone
 
 from paratype.config import TfidfConfig, compose, to_config
 from paratype.data import build_dataset
-from paratype.models import tfidf
+from paratype.models import tfidf, tfidf_training
 
 
 def seed_data():
@@ -16,7 +16,7 @@ def seed_data():
 def fitted():
     """One fit for the module (5 s with character n-grams): (data, model)."""
     data = seed_data()
-    return data, tfidf.fit(TfidfConfig(), data, seed=0)
+    return data, tfidf_training.fit(TfidfConfig(), data, seed=0)
 
 
 def test_fit_predicts_a_distribution_over_all_labels(fitted):
@@ -44,7 +44,7 @@ def test_save_load_round_trip_is_identical_and_pickle_free(tmp_path, fitted):
 
 
 def test_normalizer_step_clones_and_cleans():
-    step = tfidf.ArabicNormalizer(unify_alef=False)
+    step = tfidf_training.ArabicNormalizer(unify_alef=False)
     assert clone(step).get_params() == step.get_params()
     assert step.transform(["عنـ.ـاصر د|عـ.ـش إلى"]) == ["عناصر داعش إلي"]
 
@@ -72,5 +72,64 @@ def test_the_normalizer_passes_the_estimator_checks_for_its_input_kind():
     from sklearn.utils.estimator_checks import check_estimator
 
     with pytest.warns(SkipTestWarning, match="requires input"):  # numeric-array checks do not apply
-        results = check_estimator(tfidf.ArabicNormalizer(), on_fail=None)
+        results = check_estimator(tfidf_training.ArabicNormalizer(), on_fail=None)
     assert results and all(r["status"] != "failed" for r in results)
+
+
+ODD_TEXTS = [
+    "",  # no feature at all
+    "و",  # a token shorter than every n-gram
+    "ab",  # padded to exactly 4 characters
+    "Daesh ISIS داعش 2024 ،؛ «الخلية» E-mail",  # Latin capitals, digits, punctuation
+    "  أعلنت\tالوزارة\n\nالقبض   على خلية  ",  # runs of whitespace of every kind
+]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"word_ngram_max": 2, "char_ngram_min": 1, "char_ngram_max": 3, "sublinear_tf": False},
+        {"use_char_ngrams": False, "hash_bits": 12},
+    ],
+    ids=["default", "bigrams-short-chars-raw-tf", "words-only-small-hash"],
+)
+def test_numpy_prediction_equals_the_scikit_learn_pipeline(overrides):
+    """The served model recomputes scikit-learn's features and scores: the same numbers."""
+    data = seed_data()
+    cfg = TfidfConfig(**overrides)
+    train = data.splits["train"]
+    pipeline = tfidf_training.build_pipeline(cfg, seed=0).fit(train["text"], train["label"])
+    model = tfidf_training.from_pipeline(pipeline, data.label_names, cfg)
+    texts = [*data.splits["test"]["text"], *ODD_TEXTS]
+    np.testing.assert_allclose(model.decision_function(texts), pipeline.decision_function(texts), atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict_proba(texts)[:, pipeline.classes_], pipeline.predict_proba(texts), atol=1e-12
+    )
+
+
+def test_a_two_class_model_predicts_as_scikit_learn_does():
+    data = seed_data()
+    train = data.splits["train"]
+    rows = [k for k, label in enumerate(train["label"]) if label in (0, 3)]
+    texts, labels = [train["text"][k] for k in rows], [train["label"][k] for k in rows]
+    pipeline = tfidf_training.build_pipeline(TfidfConfig(), seed=0).fit(texts, labels)
+    model = tfidf_training.from_pipeline(pipeline, data.label_names, TfidfConfig())
+    test = data.splits["test"]["text"]
+    np.testing.assert_allclose(model.predict_proba(test)[:, [0, 3]], pipeline.predict_proba(test), atol=1e-12)
+
+
+def test_loading_and_predicting_import_no_scikit_learn(tmp_path, fitted):
+    _data, model = fitted
+    model.save(tmp_path)
+    script = (
+        "import sys; from pathlib import Path; from paratype.models import loader; "
+        f"m = loader('tfidf').load_model(Path({str(tmp_path)!r})); m.predict_proba(['خلية إرهابية']); "
+        "m.explain(['خلية إرهابية'], [0], 2); "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy', 'torch', 'pandas'}))"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from paratype.decision import decide
 from paratype.explain import occlusion
 from paratype.io import file_sha256
 from paratype.text import paragraph_problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Longer inputs are cut to this many characters and flagged `truncated`: a bound on the time and
 # memory one request can take, 16x the longest of the 2,328 gold paragraphs (1,253 characters).
@@ -52,9 +55,27 @@ class ParagraphClassifier:
         self.offsets = meta.get("offsets")  # the tuned decision rule; None: argmax
 
     def predict(self, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        import pandas as pd
+
         if len(model_input) > MAX_ROWS:
             raise TooManyRows(f"{len(model_input)} rows in one request; send at most {MAX_ROWS}")
         values = model_input["text"].tolist()  # once: item access on an Arrow string column is slow
+        columns, good, errors = self._columns(values, int((params or {}).get("explain", 0)))
+        out = pd.DataFrame(columns, index=good).reindex(range(len(errors)))
+        out["error"] = errors
+        return out
+
+    def rows(self, values: list, explain: int = 0) -> list[dict]:
+        """`predict`'s rows as records, without pandas (paratype-predict's start-up spares its
+        import): each has the columns of `predict`, or only `error` when it has no label."""
+        columns, good, errors = self._columns(values, explain)
+        records: list[dict] = [{"error": e} for e in errors]
+        for k, row in enumerate(good):
+            records[row] = {name: column[k] for name, column in columns.items()} | {"error": None}
+        return records
+
+    def _columns(self, values: list, explain: int) -> tuple[dict, list[int], list[str | None]]:
+        """(the output columns of the labelled values, their row numbers, every row's error)."""
         errors = [paragraph_problem(v) for v in values]
         good = [k for k, e in enumerate(errors) if e is None]
         raw = [values[k] for k in good]
@@ -63,7 +84,7 @@ class ParagraphClassifier:
         extra = self.model.extra_outputs(texts) if texts else {}
         cut_by_model = extra.pop("truncated", [False] * len(texts))
         decided = decide(proba, self.offsets)
-        if explain := int((params or {}).get("explain", 0)):
+        if explain:
             extra["explanation"] = self._explain(texts, decided, explain)
         columns = {
             "label": [self.model.labels[i] for i in decided],
@@ -71,9 +92,7 @@ class ParagraphClassifier:
             "truncated": [len(t) > MAX_CHARS or cut for t, cut in zip(raw, cut_by_model, strict=True)],
             **extra,
         }
-        out = pd.DataFrame(columns, index=good).reindex(range(len(errors)))
-        out["error"] = errors
-        return out
+        return columns, good, errors
 
     def _explain(self, texts: list[str], targets, k: int) -> list[list[dict]]:
         """The model's own attribution where it has one (TF-IDF: coefficient x feature value),

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO, TextIO
 
-import pandas as pd
-
 from paratype.errors import InputError
 from paratype.segment import SegmentationConfig, segment_article
 from paratype.text import paragraph_problem
@@ -142,16 +140,8 @@ def _plain(value: Any) -> Any:
 def label_batch(model, batch: list[Item], explain: int = 0) -> list[dict[str, Any]]:
     """Records for a batch, in order: predictions for good items, errors in place of bad ones;
     `explain` > 0 adds each paragraph's `explanation` (its top words, explain.py)."""
-    good = [item for item in batch if item.error is None]
-    frame = pd.DataFrame({"text": [i.text for i in good]})
-    predictions = (
-        (model.predict(frame, params={"explain": explain}) if explain else model.predict(frame))
-        if good
-        else None
-    )
-    if explain and predictions is not None and "explanation" not in predictions:
-        raise InputError("this model was logged before --explain existed; retrain it with paratype-train")
-    rows = iter(predictions.to_dict("records")) if predictions is not None else iter(())
+    good = [item.text for item in batch if item.error is None]
+    rows = iter(_output_rows(model, good, explain) if good else ())
     out = []
     for item in batch:
         if item.error:
@@ -168,6 +158,22 @@ def label_batch(model, batch: list[Item], explain: int = 0) -> list[dict[str, An
             {"id": item.id, **item.extra, "text": item.text, "label": row["label"], "scores": scores, **flags}
         )
     return out
+
+
+def _output_rows(model, texts: list[str], explain: int) -> list[dict[str, Any]]:
+    """The model's output rows: straight from paratype's classifier, else through the pyfunc's
+    DataFrame (a model of another flavour, a remote store)."""
+    from paratype.classifier import ParagraphClassifier
+
+    if isinstance(model, ParagraphClassifier):
+        return model.rows(texts, explain)
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": texts})
+    predictions = model.predict(frame, params={"explain": explain}) if explain else model.predict(frame)
+    if explain and "explanation" not in predictions:
+        raise InputError("this model was logged before --explain existed; retrain it with paratype-train")
+    return predictions.to_dict("records")
 
 
 # ----------------------------------------------------------------------------- output

@@ -8,12 +8,12 @@ from importlib import import_module
 from types import ModuleType
 
 _TRAINERS = {
-    "tfidf": "paratype.models.tfidf",
+    "tfidf": "paratype.models.tfidf_training",
     "transformer": "paratype.models.transformer_training",
     "label_model": "paratype.models.label_model",
     "ensemble": "paratype.models.ensemble",
 }
-_LOADERS = _TRAINERS | {"transformer": "paratype.models.transformer"}
+_LOADERS = _TRAINERS | {"tfidf": "paratype.models.tfidf", "transformer": "paratype.models.transformer"}
 
 
 def trainer(kind: str) -> ModuleType:

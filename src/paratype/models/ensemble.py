@@ -70,7 +70,9 @@ def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, ste
 def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
     """Both halves on train (the transformer reused from a sibling run where one matches); the
     weight on dev; test stays unseen."""
-    lexical = tfidf.fit(cfg.tfidf, data, seed)
+    from paratype.models import tfidf_training
+
+    lexical = tfidf_training.fit(cfg.tfidf, data, seed)
     neural = finished_transformer(cfg.transformer, data, seed) if cfg.reuse_transformer else None
     if neural is None:
         from paratype.models import transformer_training
