@@ -29,12 +29,12 @@ t0 = time.perf_counter(); marks = []
 def mark(name): marks.append((name, time.perf_counter()))
 from pathlib import Path
 from paratype import local_model, predict
-mark("import paratype.predict, local_model (pandas)")
+mark("import paratype.predict, local_model (numpy)")
 from paratype.config import compose, to_config
 cfg = to_config(compose([])); mark("compose and validate the config (Hydra)")
 uri, source = local_model.resolve(None, cfg.tracking, Path(cfg.paths.cache_dir))
 mark("resolve the champion (remembered per store)")
-model = local_model.load(source, cfg.tracking); mark("load the model (scikit-learn, arrays)")
+model = local_model.load(source, cfg.tracking); mark("load the model (its arrays)")
 import io
 items = predict.read_items(io.BufferedReader(io.BytesIO(sys.argv[1].encode())), "auto")
 records = [r for b in predict.batched(items, 64) for r in predict.label_batch(model, b)]

@@ -88,6 +88,26 @@ def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
     assert not target.exists() and not list(tmp_path.glob(".out.jsonl*"))
 
 
+def test_two_workers_write_what_one_process_writes(trained):
+    texts = [*trained.result.data.splits["test"]["text"], "", "not Arabic"]
+    stdin = "\n".join(json.dumps({"id": n, "text": t}, ensure_ascii=False) for n, t in enumerate(texts))
+    one = run_cli(
+        "paratype-predict", "--batch-size", "3", "--explain", "2", stdin=stdin.encode(), tmp=trained.tmp
+    )
+    two = run_cli(
+        "paratype-predict",
+        "--batch-size",
+        "3",
+        "--explain",
+        "2",
+        "--workers",
+        "2",
+        stdin=stdin.encode(),
+        tmp=trained.tmp,
+    )
+    assert two.stdout == one.stdout and len(one.stdout.splitlines()) == len(texts)
+
+
 @pytest.mark.slow
 def test_predict_streams_in_input_order_across_batches(trained):
     texts = [f"أعلنت الشرطة القبض على {n} مطلوبين في حي السلام" if n % 3 else "" for n in range(1, 12)]

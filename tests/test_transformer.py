@@ -130,6 +130,25 @@ def test_logged_model_predicts_through_paratype_predict(fine_tuned):
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in out)
 
 
+def test_workers_are_for_tfidf_a_transformer_says_so_in_one_line(fine_tuned):
+    tmp, _cfg, result = fine_tuned
+    proc = run_cli(
+        "paratype-predict",
+        "--model",
+        result.model_uri,
+        "--workers",
+        "2",
+        stdin="داعش".encode(),
+        tmp=tmp,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "paratype-predict: error: --workers 2: a transformer model already uses every core in one process; "
+        "drop --workers"
+    )
+
+
 def test_long_paragraphs_are_windowed_and_pooled(fine_tuned, tmp_path):
     _tmp, _cfg, result = fine_tuned
     mlflow.artifacts.download_artifacts(result.model_uri, dst_path=str(tmp_path / "m"))

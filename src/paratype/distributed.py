@@ -25,7 +25,9 @@ def is_main_process() -> bool:
 def training_folder() -> Iterator[str]:
     """The Trainer's checkpoint folder, removed afterwards. Under torchrun every rank gets the
     same one (rank 0 writes the checkpoints, every rank reloads the best), named after the
-    TORCHELASTIC_RUN_ID that torchrun gives them all; the process group ends with it."""
+    TORCHELASTIC_RUN_ID that torchrun gives them all; the process group ends with it, and
+    rank 0, alone from then on, takes back the cores torchrun shared out (it starts every
+    process with one thread) for the evaluation that follows."""
     if world_size() == 1:
         with tempfile.TemporaryDirectory() as tmp:
             yield tmp
@@ -35,6 +37,7 @@ def training_folder() -> Iterator[str]:
     try:
         yield str(folder)
     finally:
+        import torch
         import torch.distributed as dist
 
         if dist.is_initialized():
@@ -42,3 +45,4 @@ def training_folder() -> Iterator[str]:
             dist.destroy_process_group()
         if is_main_process():
             shutil.rmtree(folder, ignore_errors=True)
+            torch.set_num_threads(os.cpu_count() or 1)

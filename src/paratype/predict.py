@@ -160,6 +160,46 @@ def label_batch(model, batch: list[Item], explain: int = 0) -> list[dict[str, An
     return out
 
 
+_WORKER_MODEL: tuple[Any, int] | None = None  # (model, explain) a forked worker inherits
+
+
+def labelled_batches(model, batches: Iterable[list[Item]], explain: int = 0, workers: int = 1):
+    """`label_batch` over `batches`, in input order. With `workers` > 1, forked processes
+    label them (each inherits the loaded model: nothing is loaded twice) while this process
+    reads and writes; at most two batches per worker are in flight, so memory stays flat
+    however long the stream."""
+    if workers == 1:
+        for batch in batches:
+            yield label_batch(model, batch, explain)
+        return
+    import multiprocessing
+    from collections import deque
+
+    global _WORKER_MODEL
+    _WORKER_MODEL = (model, explain)
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_label_in_worker, (batch,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _worker_signals() -> None:
+    """Ctrl-C and SIGTERM are the parent's to handle: it stops the pool and cleans up."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _label_in_worker(batch: list[Item]) -> list[dict[str, Any]]:
+    model, explain = _WORKER_MODEL
+    return label_batch(model, batch, explain)
+
+
 def _output_rows(model, texts: list[str], explain: int) -> list[dict[str, Any]]:
     """The model's output rows: straight from paratype's classifier, else through the pyfunc's
     DataFrame (a model of another flavour, a remote store)."""

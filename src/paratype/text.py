@@ -30,11 +30,16 @@ _SPACES = re.compile(r"[ \t\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
 def deobfuscate(text: str) -> str:
-    """Undo dot/pipe word breaks and tidy white space; keeps everything else as written."""
+    """Undo dot/pipe word breaks and tidy white space; keeps everything else as written.
+    Each break needs a tatweel or a pipe, which most text has none of: a substring test
+    spares it the patterns' scans (an eighth of a words-only TF-IDF prediction, before)."""
     text = unicodedata.normalize("NFC", text)
-    text = _DOT_BREAK.sub("", text)
-    text = _PIPE_ALEF.sub(r"\1ا", text)
-    text = _DANGLING_TATWEEL.sub("", text)
+    if TATWEEL in text:
+        text = _DOT_BREAK.sub("", text)
+    if "|" in text:
+        text = _PIPE_ALEF.sub(r"\1ا", text)
+    if TATWEEL in text:
+        text = _DANGLING_TATWEEL.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -34,7 +34,7 @@ MODEL_NAME = "model"
 MODEL_URI_TAG = "paratype.model_uri"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REQUIREMENTS = {
-    "tfidf": ["scikit-learn", "pyarabic"],
+    "tfidf": ["mmh3", "pyarabic"],  # served from plain arrays (models/tfidf.py)
     "transformer": ["torch", "transformers", "tokenizers", "arabert", "pyarabic", "onnxruntime"],
     "label_model": ["pyarabic"],  # served from plain arrays (models/label_model.py)
 }

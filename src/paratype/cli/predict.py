@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="run id, runs:/ID/model, models:/NAME@ALIAS, or a model folder")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="paragraphs per model call")
     parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes that label batches side by side (TF-IDF; a transformer uses every core already)",
+    )
+    parser.add_argument(
         "--explain",
         type=positive_int,
         metavar="K",
@@ -50,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from paratype import local_model, predict
     from paratype.config import compose, to_config
+    from paratype.errors import InputError
     from paratype.io import atomic_path
     from paratype.progress import progress
     from paratype.segment import SegmentationConfig
@@ -58,6 +65,11 @@ def _run(args: argparse.Namespace) -> int:
     uri, source = local_model.resolve(args.model, cfg.tracking, Path(cfg.paths.cache_dir))
     print(f"paratype-predict: model {uri}", file=sys.stderr)
     model = local_model.load(source, cfg.tracking)
+    kind = model.model_config.get("kind")
+    if args.workers > 1 and kind != "tfidf":
+        raise InputError(
+            f"--workers {args.workers}: a {kind} model already uses every core in one process; drop --workers"
+        )
     with ExitStack() as stack:
         source = stack.enter_context(args.input.open("rb")) if args.input else sys.stdin.buffer
         if args.articles:
@@ -74,13 +86,14 @@ def _run(args: argparse.Namespace) -> int:
         writer = predict.WRITERS[args.format](sink, labels, uri)
         bar = stack.enter_context(progress("paratype-predict", unit="paragraphs"))
         errors, per_article = 0, defaultdict(Counter)
-        for batch in predict.batched(items, args.batch_size):
-            for record in predict.label_batch(model, batch, args.explain or 0):
+        batches = predict.batched(items, args.batch_size)
+        for records in predict.labelled_batches(model, batches, args.explain or 0, args.workers):
+            for record in records:
                 errors += "error" in record
                 if args.articles:  # counts per article, kept only when asked: memory stays constant
                     per_article[record["id"]][record.get("label", "error")] += 1
                 writer.write(record)
-            bar.update(len(batch))
+            bar.update(len(records))
         writer.close()
     if args.articles:
         print(predict.article_summary(per_article, [*labels, "error"]), file=sys.stderr)

@@ -89,13 +89,14 @@ def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
     """The fine-tuned model of the newest finished transformer run of the active run's
     experiment with the same data, training size, seed and settings, or None. Fine-tuning is
     the hour of an ensemble on a CPU; a comparison that has just trained that very model
-    takes it (the ensemble's run names the run it came from)."""
+    takes it (the ensemble's run names the run it came from). Under torchrun every process
+    fine-tunes: only rank 0 could see the store, and the others would wait for it."""
     import mlflow
 
-    from paratype import local_model, tracking
+    from paratype import distributed, local_model, tracking
 
     active = mlflow.active_run()
-    if active is None:
+    if active is None or distributed.world_size() > 1:
         return None
     runs = mlflow.search_runs(
         experiment_ids=[active.info.experiment_id],
