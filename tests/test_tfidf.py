@@ -133,3 +133,22 @@ def test_loading_and_predicting_import_no_scikit_learn(tmp_path, fitted):
 
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_model_saved_with_skops_before_the_array_format_still_loads(tmp_path, monkeypatch):
+    """Old runs pickled the pipeline with skops, naming `paratype.models.tfidf.ArabicNormalizer`."""
+    import skops.io as sio
+
+    data = seed_data()
+    train = data.splits["train"]
+    cfg = TfidfConfig(use_char_ngrams=False)
+    pipeline = tfidf_training.build_pipeline(cfg, seed=0).fit(train["text"], train["label"])
+    monkeypatch.setattr(tfidf_training.ArabicNormalizer, "__module__", "paratype.models.tfidf")
+    sio.dump({"pipeline": pipeline, "labels": data.label_names}, tmp_path / tfidf.LEGACY_FILE)
+    monkeypatch.undo()
+    loaded = tfidf.load_model(tmp_path)
+    texts = data.splits["test"]["text"]
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts)[:, pipeline.classes_], pipeline.predict_proba(texts), atol=1e-12
+    )
+    assert loaded.cfg.use_char_ngrams is False and loaded.cfg.hash_bits == cfg.hash_bits

@@ -251,12 +251,15 @@ def test_the_ensemble_weight_follows_the_better_half_on_dev():
 
 @pytest.mark.slow
 def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tiny_bert, tmp_path):
+    """...with its transformer half quantised to ONNX int8, as any transformer can be."""
     halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
-    cfg = make_config(tmp_path, "model=ensemble", f"model.transformer.pretrained={tiny_bert}", *halves)
+    onnx = "model.transformer.onnx_int8=true"
+    cfg = make_config(tmp_path, "model=ensemble", f"model.transformer.pretrained={tiny_bert}", *halves, onnx)
     result = train(cfg)
     assert mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id).data.tags["model_kind"] == "ensemble"
     served = mlflow.pyfunc.load_model(result.model_uri)
     model = served.unwrap_python_model().classifier.model
+    assert model.neural.session is not None  # served by ONNX Runtime
     texts = result.data.splits["test"]["text"][:4]
     assert 0 <= model.weight <= 1
     expected = model.weight * model.lexical.predict_proba(texts) + (
@@ -278,8 +281,11 @@ def test_the_ensemble_reuses_the_transformer_its_sibling_run_trained(fine_tuned)
     reused = mlflow.pyfunc.load_model(result.model_uri).unwrap_python_model().classifier.model.neural
     original = mlflow.pyfunc.load_model(sibling.model_uri).unwrap_python_model().classifier.model
     np.testing.assert_allclose(reused.predict_proba(texts), original.predict_proba(texts), rtol=1e-5)
-    other_seed = train(make_config(tmp, "model=ensemble", pretrained, *halves, "seed=1"))
-    assert "transformer_run" not in client.get_run(other_seed.run_id).data.tags  # fine-tuned anew
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    with mlflow.start_run(experiment_id=client.get_run(sibling.run_id).info.experiment_id):
+        other = replace(cfg.model.transformer, epochs=2)
+        assert ensemble.finished_transformer(cfg.model.transformer, sibling.data, seed=1) is None
+        assert ensemble.finished_transformer(other, sibling.data, seed=0) is None  # other settings
 
 
 @pytest.mark.slow
