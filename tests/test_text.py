@@ -36,7 +36,7 @@ def test_text_hash_is_stable():
 
 
 @pytest.mark.parametrize("flags", [(True,) * 6, (False,) * 6, (True, False, True, False, True, False)])
-def test_one_translate_pass_folds_exactly_as_the_steps_one_after_another(flags):
+def test_one_pass_folds_exactly_as_the_steps_one_after_another(flags):
     import unicodedata
 
     from pyarabic import araby

@@ -152,3 +152,15 @@ def test_a_model_saved_with_skops_before_the_array_format_still_loads(tmp_path, 
         loaded.predict_proba(texts)[:, pipeline.classes_], pipeline.predict_proba(texts), atol=1e-12
     )
     assert loaded.cfg.use_char_ngrams is False and loaded.cfg.hash_bits == cfg.hash_bits
+
+
+def test_a_full_token_cache_starts_afresh_and_predicts_the_same(fitted, monkeypatch):
+    data, model = fitted
+    texts = data.splits["test"]["text"]
+    expected = model.predict_proba(texts)
+    monkeypatch.setattr(tfidf, "MAX_CACHED_TOKENS", 50)
+    fresh = tfidf.TfidfModel(model.cfg, model.labels, model.idf, model.coef, model.intercept, model.classes)
+    got = np.vstack([fresh.predict_proba(texts[k : k + 2]) for k in range(0, len(texts), 2)])
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    largest_batch = max(len(set(" ".join(texts[k : k + 2]).split())) for k in range(0, len(texts), 2))
+    assert len(fresh._tokens[0]) <= max(50, largest_batch)

@@ -76,38 +76,43 @@ class TfidfModel:
         self.cfg, self.labels = cfg, labels
         self.idf, self.coef, self.intercept, self.classes = idf, coef, intercept, np.asarray(classes)
         self.n_features = 2**cfg.hash_bits
-        self._tokens: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._tokens: tuple[dict[str, np.ndarray], ...] = ({}, {})  # per block: token -> indices
 
     @property
     def blocks(self) -> list[str]:
         """The feature blocks in the order of the coefficients: words, then characters."""
         return ["word", "char"] if self.cfg.use_char_ngrams else ["word"]
 
-    def _token_features(self, token: str) -> tuple[np.ndarray, np.ndarray]:
-        """(word-token indices, char n-gram indices) of one whitespace token, lowercased as
-        scikit-learn's analysers do; words are unigrams here (longer n-grams span tokens)."""
-        lower, cfg = token.lower(), self.cfg
-        chars = char_wb_grams(lower, cfg.char_ngram_min, cfg.char_ngram_max) if cfg.use_char_ngrams else []
-        features = (
-            np.array(hashed(WORD_TOKEN.findall(lower), self.n_features), dtype=np.int64),
-            np.array(hashed(chars, self.n_features), dtype=np.int64),
-        )
-        if len(self._tokens) >= MAX_CACHED_TOKENS:
-            self._tokens.clear()
-        self._tokens[token] = features
-        return features
+    def _analyse(self, tokens: set[str]) -> None:
+        """Each block's feature indices for these whitespace tokens, into the per-block caches
+        (lowercased, as scikit-learn's analysers do; word unigrams here: longer n-grams span
+        tokens)."""
+        cfg, n = self.cfg, self.n_features
+        for token in tokens:
+            lower = token.lower()
+            self._tokens[0][token] = np.array(hashed(WORD_TOKEN.findall(lower), n), dtype=np.int64)
+            if cfg.use_char_ngrams:
+                grams = char_wb_grams(lower, cfg.char_ngram_min, cfg.char_ngram_max)
+                self._tokens[1][token] = np.array(hashed(grams, n), dtype=np.int64)
 
     def _block_rows(self, docs: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Each block's TF-IDF matrix in coordinate form, (row, column, value), L2-normalised
-        per row as TfidfTransformer leaves it."""
+        per row as TfidfTransformer leaves it. The per-token work is set and map calls, which
+        loop in C: a batch's new tokens are analysed once, the rest come from the caches."""
         tokens = [doc.split() for doc in docs]
-        cache, analyse = self._tokens, self._token_features
-        features = [cache.get(t) or analyse(t) for ts in tokens for t in ts]
-        token_row = np.repeat(np.arange(len(docs)), [len(ts) for ts in tokens])
+        flat = [t for ts in tokens for t in ts]
+        unique = set(flat)
+        missing = unique.difference(self._tokens[0])
+        if len(self._tokens[0]) + len(missing) > MAX_CACHED_TOKENS:  # start afresh, not grow
+            for cache in self._tokens:
+                cache.clear()
+            missing = unique
+        self._analyse(missing)
+        token_row = np.repeat(np.arange(len(docs)), list(map(len, tokens)))
         blocks = []
-        for k, block in enumerate(self.blocks):
-            parts = [f[k] for f in features]
-            rows = np.repeat(token_row, [len(p) for p in parts])
+        for cache, block in zip(self._tokens, self.blocks, strict=False):
+            parts = list(map(cache.__getitem__, flat))
+            rows = np.repeat(token_row, list(map(len, parts)))
             cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             if block == "word" and self.cfg.word_ngram_max > 1:  # n-grams across tokens
                 rows, cols = self._longer_word_grams(docs, rows, cols)
