@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO, TextIO
 
+from paratype.classifier import ParagraphClassifier
 from paratype.errors import InputError
 from paratype.segment import SegmentationConfig, segment_article
 from paratype.text import paragraph_problem
@@ -203,8 +204,6 @@ def _label_in_worker(batch: list[Item]) -> list[dict[str, Any]]:
 def _output_rows(model, texts: list[str], explain: int) -> list[dict[str, Any]]:
     """The model's output rows: straight from paratype's classifier, else through the pyfunc's
     DataFrame (a model of another flavour, a remote store)."""
-    from paratype.classifier import ParagraphClassifier
-
     if isinstance(model, ParagraphClassifier):
         return model.rows(texts, explain)
     import pandas as pd
