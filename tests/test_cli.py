@@ -88,6 +88,7 @@ def test_predict_empty_input_is_one_line_and_writes_nothing(trained, tmp_path):
     assert not target.exists() and not list(tmp_path.glob(".out.jsonl*"))
 
 
+@pytest.mark.slow
 def test_two_workers_write_what_one_process_writes(trained):
     texts = [*trained.result.data.splits["test"]["text"], "", "not Arabic"]
     stdin = "\n".join(json.dumps({"id": n, "text": t}, ensure_ascii=False) for n, t in enumerate(texts))

@@ -130,6 +130,7 @@ def test_logged_model_predicts_through_paratype_predict(fine_tuned):
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in out)
 
 
+@pytest.mark.slow
 def test_workers_are_for_tfidf_a_transformer_says_so_in_one_line(fine_tuned):
     tmp, _cfg, result = fine_tuned
     proc = run_cli(
@@ -273,7 +274,7 @@ def test_the_ensemble_reuses_the_transformer_its_sibling_run_trained(fine_tuned)
     tmp, transformer_cfg, sibling = fine_tuned
     halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
     pretrained = f"model.transformer.pretrained={transformer_cfg.model.pretrained}"
-    cfg = make_config(tmp, "model=ensemble", pretrained, *halves)
+    cfg = make_config(tmp, "model=ensemble", pretrained, *halves, "model.tfidf.hash_bits=14")
     result = train(cfg)
     client = mlflow.MlflowClient(cfg.tracking.uri)
     assert client.get_run(result.run_id).data.tags["transformer_run"] == sibling.run_id
