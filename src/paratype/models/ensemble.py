@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -111,8 +112,10 @@ def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
         if all(run.data.params.get(key) == value for key, value in wanted.items()):
             print(f"ensemble: the transformer half is the model of run {run.info.run_id}", file=sys.stderr)
             mlflow.set_tag("transformer_run", run.info.run_id)
-            folder = mlflow.artifacts.download_artifacts(run.data.tags[tracking.MODEL_URI_TAG])
-            return local_model.from_folder(Path(folder)).model
+            with tempfile.TemporaryDirectory() as tmp:  # the model is read into memory: no copy left
+                uri = run.data.tags[tracking.MODEL_URI_TAG]
+                folder = mlflow.artifacts.download_artifacts(uri, dst_path=tmp)
+                return local_model.from_folder(Path(folder)).model
     return None
 
 
