@@ -195,12 +195,14 @@ class TransformerModel:
         proba = np.zeros((len(texts), len(self.labels)))
         counts = np.zeros(len(texts))
         rows = [{k: enc[k][i] for k in ("input_ids", "attention_mask")} for i in range(len(owner))]
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))  # little padding
         for start in range(0, len(rows), self.cfg.eval_batch_size):
-            batch = self.tokenizer.pad(rows[start : start + self.cfg.eval_batch_size], return_tensors="pt")
+            chunk = order[start : start + self.cfg.eval_batch_size]
+            batch = self.tokenizer.pad([rows[i] for i in chunk], return_tensors="pt")
             logits = torch.from_numpy(self._logits(batch)).float()
-            for j, p in enumerate(torch.softmax(logits, dim=-1).numpy()):
-                proba[owner[start + j]] += p
-                counts[owner[start + j]] += 1
+            for i, p in zip(chunk, torch.softmax(logits, dim=-1).numpy(), strict=True):
+                proba[owner[i]] += p
+                counts[owner[i]] += 1
         return proba / counts[:, None]
 
     def _logits(self, batch) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 from sklearn.metrics import f1_score
+from torch.utils.data import Sampler, SequentialSampler
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -50,6 +51,11 @@ class WeightedLossTrainer(Trainer):
         loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
         return (loss, outputs) if return_outputs else loss
 
+    def _get_eval_sampler(self, eval_dataset: Dataset) -> Sampler | None:
+        """Dev in its own order, whatever training's sampler: its windows are pooled by position
+        (transformers 5 groups, and so shuffles, the eval set too when training groups by length)."""
+        return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+
 
 class MlflowEpochCallback(TrainerCallback):
     """Per-epoch dev metrics and training loss into the run our code owns."""
@@ -72,10 +78,14 @@ def class_weights(labels: Sequence[int], n: int) -> torch.Tensor:
 
 
 def _windows_dataset(model: TransformerModel, split: Dataset, windows: bool) -> tuple[Dataset, list[int]]:
-    """The split as model inputs (with `windows`, one row per window) and each row's paragraph."""
-    enc = model.encode(split["text"], windows)
+    """The split as model inputs (with `windows`, one row per window), shortest first so that
+    evaluation pads little, and each row's paragraph."""
+    enc = dict(model.encode(split["text"], windows))
     owner = list(enc.pop("overflow_to_sample_mapping", range(len(split))))
-    return Dataset.from_dict({**dict(enc), "labels": [split["label"][i] for i in owner]}), owner
+    order = np.argsort([len(ids) for ids in enc["input_ids"]], kind="stable")
+    columns = {key: [values[i] for i in order] for key, values in enc.items()}
+    owner = [owner[i] for i in order]
+    return Dataset.from_dict({**columns, "labels": [split["label"][i] for i in owner]}), owner
 
 
 def _pooled_macro_f1(owner: list[int], gold: list[int]):
@@ -165,6 +175,7 @@ def fit(cfg: TransformerConfig, data: SplitData, seed: int) -> TransformerModel:
             warmup_steps=cfg.warmup,
             lr_scheduler_type=cfg.lr_scheduler,
             gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+            train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
             eval_strategy="epoch",
             save_strategy="epoch",
             save_total_limit=1,
