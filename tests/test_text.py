@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from paratype.text import NormalizationConfig, deobfuscate, has_arabic, normalize, text_hash
+from paratype.text import NormalizationConfig, deobfuscate, has_arabic, normalize, normalize_all, text_hash
 
 
 def test_deobfuscate_dot_and_pipe_breaks():
@@ -57,3 +57,13 @@ def test_one_pass_folds_exactly_as_the_steps_one_after_another(flags):
     if cfg.western_digits:
         expected = re.sub("[٠-٩۰-۹]", lambda m: str(unicodedata.digit(m.group())), expected)
     assert normalize(text, cfg) == expected
+    assert normalize_all([text, "", "😀" + text], cfg) == [expected, "", "😀" + expected]
+
+
+def test_a_long_batch_folds_in_bounded_pieces_with_the_same_result(monkeypatch):
+    from paratype import text as text_module
+
+    monkeypatch.setattr(text_module, "_BATCH", 2)
+    texts = ["أحمد", "", "إلى ٢٠١٥", "مُصطفى", "آخر"]
+    cfg = NormalizationConfig()
+    assert normalize_all(texts, cfg) == [normalize(t, cfg) for t in texts]

@@ -165,4 +165,4 @@ def test_a_full_token_cache_starts_afresh_and_predicts_the_same(fitted, monkeypa
     got = np.vstack([fresh.predict_proba(texts[k : k + 2]) for k in range(0, len(texts), 2)])
     np.testing.assert_allclose(got, expected, atol=1e-12)
     largest_batch = max(len(set(" ".join(texts[k : k + 2]).split())) for k in range(0, len(texts), 2))
-    assert len(fresh._tokens[0]) <= max(50, largest_batch)
+    assert len(fresh._token_ids) <= max(50, largest_batch)

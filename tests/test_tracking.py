@@ -93,16 +93,17 @@ def test_a_malformed_mlmodel_file_is_one_clear_error(trained, tmp_path):
 def test_the_served_model_labels_only_arabic_paragraphs(trained):
     """One validation for the HTTP server and paratype-predict: an error, never a label."""
     model = tracking.load_model(trained.result.model_uri, trained.cfg.tracking)
-    frame = pd.DataFrame({"text": ["", None, 42, "an English sentence", PLAIN]}, dtype=object)
-    served = model.predict(frame)
-    assert served["label"].isna().tolist() == [True, True, True, True, False]
-    assert served["error"].tolist()[:4] == [
+    texts = ["", None, 42, "an English sentence", "\ud800" + PLAIN, PLAIN]
+    served = model.predict(pd.DataFrame({"text": texts}, dtype=object))
+    assert served["label"].isna().tolist() == [True, True, True, True, True, False]
+    assert served["error"].tolist()[:5] == [
         "empty text",
         "text must be a string, not NoneType",
         "text must be a string, not int",
         "no Arabic letters; paratype labels Arabic text",
+        "text holds an unpaired UTF-16 surrogate (\\ud800-\\udfff); re-encode the input as UTF-8",
     ]
-    assert pd.isna(served["error"].iloc[4])
+    assert pd.isna(served["error"].iloc[5])
 
 
 def test_too_many_rows_in_one_request_is_refused(trained):

@@ -38,7 +38,7 @@ from paratype.errors import InputError
 from paratype.models.transformer import runtime_arguments
 from paratype.segment import segment_articles
 from paratype.splits import evaluation_articles
-from paratype.text import NormalizationConfig, clean_and_normalize
+from paratype.text import NormalizationConfig, clean_and_normalize_all
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 META_FILE = "paratype_pretrain.json"
@@ -46,7 +46,7 @@ META_FILE = "paratype_pretrain.json"
 
 def prepare_text(texts: Iterable[str], cfg: NormalizationConfig) -> list[str]:
     """The same cleaning and normalisation the fine-tuned model applies to its input."""
-    return [clean_and_normalize(t, cfg) for t in texts]
+    return clean_and_normalize_all(texts, cfg)
 
 
 def train_tokenizer(texts: list[str], cfg: PretrainConfig) -> PreTrainedTokenizerFast:

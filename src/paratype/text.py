@@ -11,8 +11,10 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from pyarabic import araby
 
 ARABIC_LETTER = r"[\u0621-\u064A\u0671-\u06D3]"
@@ -26,13 +28,16 @@ _DOT_BREAK = re.compile(
 _DANGLING_TATWEEL = re.compile(rf"(?<={ARABIC_LETTER}){TATWEEL}+(?=\s|$)")
 _ARABIC = re.compile(ARABIC_LETTER)
 _PIPE_ALEF = re.compile(rf"({ARABIC_LETTER}){TATWEEL}*\|{TATWEEL}*(?={ARABIC_LETTER})")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: not a character
 _SPACES = re.compile(r"[ \t\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_ODD_SPACES = re.compile(r"[\t\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069]|  ")  # what _SPACES changes
 
 
 def deobfuscate(text: str) -> str:
     """Undo dot/pipe word breaks and tidy white space; keeps everything else as written.
-    Each break needs a tatweel or a pipe, which most text has none of: a substring test
-    spares it the patterns' scans (an eighth of a words-only TF-IDF prediction, before)."""
+    Each break needs a tatweel or a pipe, and odd white space a character other than a single
+    space, which most text has none of: a substring test or a search spares it the rewrites
+    (an eighth of a words-only TF-IDF prediction, before)."""
     text = unicodedata.normalize("NFC", text)
     if TATWEEL in text:
         text = _DOT_BREAK.sub("", text)
@@ -40,7 +45,9 @@ def deobfuscate(text: str) -> str:
         text = _PIPE_ALEF.sub(r"\1ا", text)
     if TATWEEL in text:
         text = _DANGLING_TATWEEL.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    if _ODD_SPACES.search(text):  # finds nothing in most text: cheaper than a rewrite at every space
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 @dataclass
@@ -58,21 +65,56 @@ class NormalizationConfig:
 def normalize(text: str, cfg: NormalizationConfig) -> str:
     """Fold spelling variants as configured; the inverse of nothing, so apply it to features only.
     Every folding maps single characters, of disjoint sets, so one pass does them all (the same
-    result as pyarabic's strip functions and the replacements one after another). The pass is
-    a regular expression of the folded characters, which scans in C and calls back only where
-    one occurs: 3x faster on news text than `str.translate`, which looks up every character."""
-    pattern, replacement = _folding(tuple(vars(cfg).values()))  # astuple deep-copies: slow
+    result as pyarabic's strip functions and the replacements one after another). For one text
+    the pass is a regular expression of the folded characters, which scans in C and calls back
+    only where one occurs: 3x faster on news text than `str.translate`; `normalize_all` folds a
+    batch faster still."""
+    pattern, replacement = _folding_pattern(tuple(vars(cfg).values()))  # astuple deep-copies: slow
     return pattern.sub(replacement, text) if pattern else text
 
 
+def normalize_all(texts: Sequence[str], cfg: NormalizationConfig) -> list[str]:
+    """`normalize` of each text, a batch at a time through a look-up table over the code points:
+    2x faster than `normalize` text by text on batches of 64 news paragraphs."""
+    if len(texts) > _BATCH:  # bounded memory: the batch is held as 8 bytes per character
+        return [t for i in range(0, len(texts), _BATCH) for t in normalize_all(texts[i : i + _BATCH], cfg)]
+    table = _folding_array(tuple(vars(cfg).values()))
+    joined = "".join(texts)
+    if table is None or not joined:
+        return list(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    inside = codes < len(table)
+    codes[inside] = table[codes[inside]]
+    kept = codes >= 0
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    new_ends = np.concatenate([[0], np.cumsum(kept)])[ends].tolist()
+    folded = codes[kept].astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    return [folded[a:b] for a, b in zip([0, *new_ends[:-1]], new_ends, strict=True)]
+
+
+_BATCH = 4096
+
+
 @functools.cache
-def _folding(flags: tuple[bool, ...]):
+def _folding_pattern(flags: tuple[bool, ...]):
     """(the pattern of the characters to fold, the function giving each one's replacement)."""
     table = {chr(code): folded or "" for code, folded in _folding_table(flags).items()}
     if not table:
         return None, None
     pattern = re.compile("[" + re.escape("".join(table)) + "]")
     return pattern, lambda match: table[match.group()]
+
+
+@functools.cache
+def _folding_array(flags: tuple[bool, ...]) -> np.ndarray | None:
+    """Code point -> folded code point (-1: dropped), up to the last code point folded."""
+    folds = _folding_table(flags)
+    if not folds:
+        return None
+    table = np.arange(max(folds) + 1, dtype=np.int64)
+    for code, folded in folds.items():
+        table[code] = ord(folded) if folded else -1
+    return table
 
 
 def _folding_table(flags: tuple[bool, ...]) -> dict[int, str | None]:
@@ -98,7 +140,12 @@ _MATCHING = NormalizationConfig(ta_marbuta_to_ha=True)
 
 def clean_and_normalize(text: str, cfg: NormalizationConfig) -> str:
     """Obfuscation undone, then spelling folded: the form every model reads its input in."""
-    return normalize(deobfuscate(text), cfg)
+    return clean_and_normalize_all([text], cfg)[0]
+
+
+def clean_and_normalize_all(texts: Sequence[str], cfg: NormalizationConfig) -> list[str]:
+    """`clean_and_normalize` of each text, folded a batch at a time."""
+    return normalize_all(list(map(deobfuscate, texts)), cfg)
 
 
 def fold_for_matching(text: str) -> str:
@@ -128,6 +175,8 @@ def paragraph_problem(value: object) -> str | None:
         return f"text must be a string, not {type(value).__name__}"
     if not value.strip():
         return "empty text"
+    if _SURROGATE.search(value):
+        return "text holds an unpaired UTF-16 surrogate (\\ud800-\\udfff); re-encode the input as UTF-8"
     if not has_arabic(value):
         return "no Arabic letters; paratype labels Arabic text"
     return None

@@ -17,13 +17,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
+from itertools import repeat
 from pathlib import Path
 
 import mmh3
 import numpy as np
 
 from paratype.config import TfidfConfig
-from paratype.text import NormalizationConfig, clean_and_normalize
+from paratype.text import NormalizationConfig, clean_and_normalize, clean_and_normalize_all
 
 CONFIG_FILE, ARRAYS_FILE = "tfidf.json", "tfidf.npz"  # the config and the fitted arrays: no pickle
 LEGACY_FILE = "model.skops"  # models logged before the plain-array format
@@ -52,10 +53,122 @@ def char_wb_grams(token: str, shortest: int, longest: int) -> list[str]:
     return grams
 
 
-def hashed(grams: Sequence[str], n_features: int) -> list[int]:
+def hashed(grams: Sequence[str], n_features: int) -> np.ndarray:
     """Feature indices as scikit-learn's FeatureHasher computes them (signed MurmurHash3 of the
-    UTF-8 bytes, seed 0, absolute value modulo the size)."""
-    return [abs(mmh3.hash(g, 0, True)) % n_features for g in grams]
+    UTF-8 bytes, seed 0, absolute value modulo the size), for all `grams` in one numpy pass."""
+    hashes = np.fromiter(map(mmh3.hash, grams), dtype=np.int64, count=len(grams))
+    return np.abs(hashes) % n_features
+
+
+def char_wb_hashes(tokens: Sequence[str], shortest: int, longest: int, n_features: int):
+    """`hashed(char_wb_grams(token, ...))` for every token at once, in numpy: each n-gram is a
+    slice of the tokens' joined UTF-8 bytes, hashed by `murmurhash3`, so no n-gram becomes a
+    Python string (most of the cost of a new token, before). Returns the indices, token after
+    token, and how many belong to each token."""
+    padded = [f" {t} " for t in tokens]
+    chars = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))  # P per token
+    sizes = np.arange(shortest, longest + 1)
+    # as char_wb_grams: sizes up to the first one the padded token does not exceed, each giving
+    # max(P - n + 1, 1) n-grams of min(n, P) characters
+    kept = (sizes[None, :] == shortest) | (chars[:, None] > sizes[None, :] - 1)
+    counts = np.where(kept, np.maximum(chars[:, None] - sizes[None, :] + 1, 1), 0).ravel()
+    pair = np.repeat(np.arange(counts.size), counts)  # (token, size) of each n-gram
+    ends = np.cumsum(counts)
+    position = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+    token, size = np.divmod(pair, len(sizes))
+    first_char = np.cumsum(chars) - chars  # where each padded token starts in the joined text
+    start = first_char[token] + position
+    stop = start + np.minimum(sizes[size], chars[token])
+    text = "".join(padded)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    widths = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)  # UTF-8 bytes
+    byte_at = np.concatenate([[0], np.cumsum(widths)])
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    hashes = murmurhash3(data, byte_at[start], byte_at[stop] - byte_at[start])
+    per_token = counts.reshape(len(tokens), len(sizes)).sum(axis=1)
+    return np.abs(hashes.astype(np.int64)) % n_features, per_token
+
+
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def _scrambled(k: np.ndarray) -> np.ndarray:
+    return _rotl(k * _C1, 15) * _C2
+
+
+def murmurhash3(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Signed 32-bit MurmurHash3 (x86, seed 0) of each slice `data[start : start + length]`,
+    all slices at once: exactly `mmh3.hash` of those bytes (tests/test_tfidf.py)."""
+    data = np.concatenate([data, np.zeros(4, np.uint8)]).astype(np.uint32)  # tails read past the end
+    h = np.zeros(len(starts), np.uint32)
+    for block in range(int(lengths.max()) // 4 if len(lengths) else 0):
+        live = np.flatnonzero(lengths >= 4 * (block + 1))
+        at = starts[live] + 4 * block
+        k = data[at] | data[at + 1] << 8 | data[at + 2] << 16 | data[at + 3] << 24
+        mixed = _rotl(h[live] ^ _scrambled(k), 13)
+        h[live] = mixed * np.uint32(5) + np.uint32(0xE6546B64)
+    tail = lengths & 3
+    live = np.flatnonzero(tail)
+    at, tail = starts[live] + (lengths[live] - tail[live]), tail[live]
+    k = np.zeros(len(live), np.uint32)
+    for byte in range(3):
+        k |= (data[at + byte] << np.uint32(8 * byte)) * (tail > byte)
+    h[live] ^= _scrambled(k)
+    h ^= lengths.astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h.view(np.int32)
+
+
+class TokenFeatures:
+    """One block's feature indices for every whitespace token seen so far, stored flat: token
+    id `i` owns `indices[starts[i] : starts[i] + lengths[i]]`. A batch then gathers all its
+    tokens' features with a few numpy calls, however many tokens it holds."""
+
+    def __init__(self) -> None:
+        self.indices = np.zeros(1024, dtype=np.int64)
+        self.starts = np.zeros(1024, dtype=np.int64)
+        self.lengths = np.zeros(1024, dtype=np.int64)
+        self.size = self.tokens = 0
+
+    def add(self, per_token: Sequence[Sequence[str]], n_features: int) -> None:
+        """Append new tokens' features from their n-grams (ids in order from `self.tokens`)."""
+        lengths = np.fromiter(map(len, per_token), dtype=np.int64, count=len(per_token))
+        self.add_hashed(hashed([g for grams in per_token for g in grams], n_features), lengths)
+
+    def add_hashed(self, indices: np.ndarray, lengths: np.ndarray) -> None:
+        """Append new tokens' feature indices, given token after token with their counts."""
+        self.indices = _fit(self.indices, self.size + len(indices))
+        self.indices[self.size : self.size + len(indices)] = indices
+        ids = slice(self.tokens, self.tokens + len(lengths))
+        self.starts, self.lengths = _fit(self.starts, ids.stop), _fit(self.lengths, ids.stop)
+        self.starts[ids] = self.size + np.cumsum(lengths) - lengths
+        self.lengths[ids] = lengths
+        self.size += len(indices)
+        self.tokens = ids.stop
+
+    def gather(self, token_ids: np.ndarray, token_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every feature of these token occurrences."""
+        starts, lengths = self.starts[token_ids], self.lengths[token_ids]
+        ends = np.cumsum(lengths)
+        shift = np.repeat(starts - (ends - lengths), lengths)  # from place in output to in indices
+        return np.repeat(token_rows, lengths), self.indices[np.arange(ends[-1] if len(ends) else 0) + shift]
+
+
+def _fit(array: np.ndarray, size: int) -> np.ndarray:
+    """`array`, grown (doubled) when it cannot hold `size` items: appends stay amortised O(1)."""
+    if size <= len(array):
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 class TfidfModel:
@@ -74,46 +187,57 @@ class TfidfModel:
         classes: np.ndarray,
     ):
         self.cfg, self.labels = cfg, labels
-        self.idf, self.coef, self.intercept, self.classes = idf, coef, intercept, np.asarray(classes)
+        self.idf, self.intercept, self.classes = idf, intercept, np.asarray(classes)
+        self.coef = np.ascontiguousarray(coef.T).T  # feature-major: a batch gathers whole rows
         self.n_features = 2**cfg.hash_bits
-        self._tokens: tuple[dict[str, np.ndarray], ...] = ({}, {})  # per block: token -> indices
+        self._reset_tokens()
+
+    def _reset_tokens(self) -> None:
+        self._token_ids: dict[str, int] = {}
+        self._features = [TokenFeatures() for _ in self.blocks]
 
     @property
     def blocks(self) -> list[str]:
         """The feature blocks in the order of the coefficients: words, then characters."""
         return ["word", "char"] if self.cfg.use_char_ngrams else ["word"]
 
-    def _analyse(self, tokens: set[str]) -> None:
-        """Each block's feature indices for these whitespace tokens, into the per-block caches
-        (lowercased, as scikit-learn's analysers do; word unigrams here: longer n-grams span
-        tokens)."""
-        cfg, n = self.cfg, self.n_features
-        for token in tokens:
-            lower = token.lower()
-            self._tokens[0][token] = np.array(hashed(WORD_TOKEN.findall(lower), n), dtype=np.int64)
-            if cfg.use_char_ngrams:
-                grams = char_wb_grams(lower, cfg.char_ngram_min, cfg.char_ngram_max)
-                self._tokens[1][token] = np.array(hashed(grams, n), dtype=np.int64)
+    def _analyse(self, tokens: list[str]) -> None:
+        """Give new whitespace tokens ids and each block's feature indices (lowercased, as
+        scikit-learn's analysers do; word unigrams here: longer n-grams span tokens)."""
+        cfg = self.cfg
+        lower = [token.lower() for token in tokens]
+        first = len(self._token_ids)
+        self._token_ids.update(zip(tokens, range(first, first + len(tokens)), strict=True))
+        self._features[0].add(list(map(WORD_TOKEN.findall, lower)), self.n_features)
+        if cfg.use_char_ngrams:
+            hashes = char_wb_hashes(lower, cfg.char_ngram_min, cfg.char_ngram_max, self.n_features)
+            self._features[1].add_hashed(*hashes)
+
+    def _ids(self, flat: list[str]) -> np.ndarray:
+        """The cache ids of these token occurrences, new tokens analysed (once each) first."""
+        ids = np.fromiter(map(self._token_ids.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        new_at = np.flatnonzero(ids < 0)
+        if not len(new_at):
+            return ids
+        new = list(dict.fromkeys(flat[i] for i in new_at.tolist()))
+        if len(self._token_ids) + len(new) > MAX_CACHED_TOKENS:  # start afresh, not grow
+            self._reset_tokens()
+            new, new_at = list(dict.fromkeys(flat)), np.arange(len(flat))
+        self._analyse(new)
+        ids[new_at] = [self._token_ids[flat[i]] for i in new_at.tolist()]
+        return ids
 
     def _block_rows(self, docs: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Each block's TF-IDF matrix in coordinate form, (row, column, value), L2-normalised
-        per row as TfidfTransformer leaves it. The per-token work is set and map calls, which
-        loop in C: a batch's new tokens are analysed once, the rest come from the caches."""
+        """Each block's TF-IDF matrix in coordinate form, (row, column, value), sorted by row
+        then column and L2-normalised per row as TfidfTransformer leaves it. A batch's new
+        tokens are analysed once; every token's features come from the flat caches."""
         tokens = [doc.split() for doc in docs]
         flat = [t for ts in tokens for t in ts]
-        unique = set(flat)
-        missing = unique.difference(self._tokens[0])
-        if len(self._tokens[0]) + len(missing) > MAX_CACHED_TOKENS:  # start afresh, not grow
-            for cache in self._tokens:
-                cache.clear()
-            missing = unique
-        self._analyse(missing)
-        token_row = np.repeat(np.arange(len(docs)), list(map(len, tokens)))
+        token_ids = self._ids(flat)
+        token_rows = np.repeat(np.arange(len(docs)), list(map(len, tokens)))
         blocks = []
-        for cache, block in zip(self._tokens, self.blocks, strict=False):
-            parts = list(map(cache.__getitem__, flat))
-            rows = np.repeat(token_row, list(map(len, parts)))
-            cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        for features, block in zip(self._features, self.blocks, strict=True):
+            rows, cols = features.gather(token_ids, token_rows)
             if block == "word" and self.cfg.word_ngram_max > 1:  # n-grams across tokens
                 rows, cols = self._longer_word_grams(docs, rows, cols)
             blocks.append(self._tfidf(len(docs), rows, cols, self.idf[block]))
@@ -126,7 +250,7 @@ class TfidfModel:
             tokens = WORD_TOKEN.findall(doc.lower())
             longer = hashed(word_grams(tokens, self.cfg.word_ngram_max)[len(tokens) :], self.n_features)
             extra_rows.append(np.full(len(longer), row))
-            extra_cols.append(np.array(longer, dtype=np.int64))
+            extra_cols.append(longer)
         return np.concatenate(extra_rows), np.concatenate(extra_cols)
 
     def _tfidf(self, n_docs: int, rows: np.ndarray, cols: np.ndarray, idf: np.ndarray):
@@ -144,12 +268,15 @@ class TfidfModel:
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """The logistic regression's scores, one row per text, one column per fitted class
         (one column for a two-class model, as scikit-learn has it)."""
-        docs = [clean_and_normalize(t, self.cfg.normalization) for t in texts]
+        docs = clean_and_normalize_all(texts, self.cfg.normalization)
         scores = np.tile(self.intercept, (len(docs), 1))
+        by_feature = self.coef.T
         for offset, (rows, cols, values) in enumerate(self._block_rows(docs)):
-            weights = self.coef[:, offset * self.n_features + cols]
-            for k in range(self.coef.shape[0]):
-                scores[:, k] += np.bincount(rows, weights=weights[k] * values, minlength=len(docs))
+            if len(rows):
+                first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])  # rows come sorted
+                present = rows[first]
+                contributions = by_feature[offset * self.n_features + cols] * values[:, None]
+                scores[present] += np.add.reduceat(contributions, first)
         return scores
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -193,7 +320,7 @@ class TfidfModel:
             value = dict(zip(cols.tolist(), values.tolist(), strict=True))
             per_word = {w: self._grams(f, block) for w, f in zip(words, forms, strict=True)}
             grams = sorted({g for gs in per_word.values() for g in gs})
-            index = dict(zip(grams, hashed(grams, self.n_features), strict=True))
+            index = dict(zip(grams, hashed(grams, self.n_features).tolist(), strict=True))
             produced = Counter(g for gs in per_word.values() for g in gs)
             base = offset * self.n_features
             for word, gs in per_word.items():

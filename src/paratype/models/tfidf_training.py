@@ -16,7 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from paratype.config import TfidfConfig
 from paratype.models.tfidf import TfidfModel
-from paratype.text import NormalizationConfig, clean_and_normalize
+from paratype.text import NormalizationConfig, clean_and_normalize_all
 
 if TYPE_CHECKING:
     from paratype.data import SplitData
@@ -53,7 +53,7 @@ class ArabicNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         cfg = NormalizationConfig(**self.get_params())
-        return [clean_and_normalize(text, cfg) for text in X]
+        return clean_and_normalize_all(list(X), cfg)
 
 
 def _ngrams(analyzer: str, ngram_range: tuple[int, int], cfg: TfidfConfig) -> Pipeline:
