@@ -48,12 +48,14 @@ def test_predict_paragraphs_in_order_with_error_records(trained):
         json.dumps({"id": "empty", "text": ""}),
     ]
     stdin = ("\n".join(lines) + "\n").encode() + b'{"id": "bytes", "text": "\xff"}\n'
+    stdin += b'{"id": "half", "text": "\\ud800 \xd8\xaf\xd8\xa7\xd8\xb9\xd8\xb4"}\n'  # a lone surrogate crashed mmh3
     proc = run_cli("paratype-predict", stdin=stdin, tmp=trained.tmp)
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    assert [r["id"] for r in out] == ["p1", 2, None, "en", "empty", 6]
+    assert [r["id"] for r in out] == ["p1", 2, None, "en", "empty", 6, "half"]
     assert out[0]["label"] in out[0]["scores"] and abs(sum(out[0]["scores"].values()) - 1) < 1e-3
-    assert [("error" in r) for r in out] == [False, False, True, True, True, True]
+    assert [("error" in r) for r in out] == [False, False, True, True, True, True, True]
     assert "invalid JSON" in out[2]["error"] and "UTF-8" in out[5]["error"]
+    assert "surrogate" in out[6]["error"]
     assert [r.get("truncated") for r in out[:2]] == [False, False]
 
 

@@ -166,3 +166,23 @@ def test_a_full_token_cache_starts_afresh_and_predicts_the_same(fitted, monkeypa
     np.testing.assert_allclose(got, expected, atol=1e-12)
     largest_batch = max(len(set(" ".join(texts[k : k + 2]).split())) for k in range(0, len(texts), 2))
     assert len(fresh._token_ids) <= max(50, largest_batch)
+
+
+def test_the_vectorised_hash_is_mmh3_for_every_slice_length_and_script():
+    import random
+
+    import mmh3
+
+    data = np.frombuffer("داعش 😀 é ISIS, خلية نائمة".encode(), dtype=np.uint8)
+    slices = [(start, length) for start in range(8) for length in range(len(data) - start + 1)]
+    starts, lengths = (np.array(column) for column in zip(*slices, strict=True))
+    expected = [mmh3.hash(data[s : s + n].tobytes()) for s, n in slices]
+    assert tfidf.murmurhash3(data, starts, lengths).tolist() == expected
+
+    rng = random.Random(0)
+    tokens = ["".join(rng.choice("ابتةى٠١aZ😀中é") for _ in range(rng.randint(1, 9))) for _ in range(500)]
+    for shortest, longest in [(2, 5), (1, 1), (3, 7)]:
+        got, per_token = tfidf.char_wb_hashes(tokens, shortest, longest, 2**14)
+        grams = [tfidf.char_wb_grams(t, shortest, longest) for t in tokens]
+        assert per_token.tolist() == list(map(len, grams))
+        assert got.tolist() == tfidf.hashed([g for gs in grams for g in gs], 2**14).tolist()
