@@ -257,9 +257,11 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     onnx = "model.transformer.onnx_int8=true"
     cfg = make_config(tmp_path, "model=ensemble", f"model.transformer.pretrained={tiny_bert}", *halves, onnx)
     result = train(cfg)
-    assert mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id).data.tags["model_kind"] == "ensemble"
+    run = mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id)
+    assert run.data.tags["model_kind"] == "ensemble"
     served = mlflow.pyfunc.load_model(result.model_uri)
     model = served.unwrap_python_model().classifier.model
+    assert run.data.metrics["ensemble/tfidf_weight"] == model.weight  # the weight, visible in the store
     assert model.neural.session is not None  # served by ONNX Runtime
     texts = result.data.splits["test"]["text"][:4]
     assert 0 <= model.weight <= 1

@@ -83,6 +83,10 @@ def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
     weight = fit_weight(
         dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps
     )
+    import mlflow
+
+    if mlflow.active_run():
+        mlflow.log_metric("ensemble/tfidf_weight", weight)
     return EnsembleModel(lexical, neural, weight)
 
 
