@@ -201,6 +201,7 @@ def test_manifest_routes_first_readings_to_gold_and_second_to_double(tmp_path):
         route_by_manifest(records, manifest, "reader-02", tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command", [["export", "--n", "1", "--out", "x.jsonl"], ["import", "README.md", "--annotator", "a"]]
 )

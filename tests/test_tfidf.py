@@ -137,6 +137,7 @@ def test_loading_and_predicting_import_no_scikit_learn(tmp_path, fitted):
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_a_model_saved_with_skops_before_the_array_format_still_loads(tmp_path, monkeypatch):
     """Old runs pickled the pipeline with skops, naming `paratype.models.tfidf.ArabicNormalizer`."""
     import skops.io as sio

@@ -272,6 +272,7 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_ensemble_reuses_the_transformer_its_sibling_run_trained(fine_tuned):
     tmp, transformer_cfg, sibling = fine_tuned
     halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
