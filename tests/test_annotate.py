@@ -4,6 +4,7 @@ import pytest
 from conftest import run_cli
 
 from paratype.annotate import (
+    as_adjudicated,
     deal,
     is_opinion,
     merge_into,
@@ -15,7 +16,7 @@ from paratype.annotate import (
     write_worksheet,
 )
 from paratype.errors import InputError
-from paratype.labels import Annotation, read_annotations
+from paratype.labels import Annotation, join_annotations, read_annotations
 from paratype.segment import Paragraph
 
 PARAS = [
@@ -60,6 +61,23 @@ def test_model_ranked_orders_by_the_models_confidence():
     assert model_ranked(PARAS[:3], FakeModel(), 5, exclude={PARAS[0].id}) == [PARAS[1], PARAS[2]]
 
 
+def test_model_ranked_caps_each_outlet():
+    source_of = {"a": "aawsat", "b": "alyaum"}
+    chosen = model_ranked(PARAS[:3], FakeModel(), 2, exclude=set(), source_of=source_of, max_share=0.5)
+    assert chosen == [PARAS[0], PARAS[2]]  # the second `a` paragraph would give aawsat both places
+
+
+def test_train_only_candidates_skip_evaluated_articles_and_their_copies(tmp_path):
+    from paratype.cli.annotate import _outside_evaluation
+    from paratype.splits import write_split_file
+
+    copy = Paragraph("c", 0, PARAS[0].text + " وفق بيان")  # another outlet reprints a test paragraph
+    fresh = Paragraph("d", 0, "وقال محلل إن التنظيم يعيد بناء شبكاته في البادية بعد خسارة المدن")
+    write_split_file(tmp_path / "v9.jsonl", {PARAS[0].id: "test", PARAS[2].id: "train"})
+    candidates = [*PARAS[:3], copy, fresh]
+    assert _outside_evaluation(candidates, candidates, tmp_path) == [PARAS[2], fresh]
+
+
 def test_worksheet_round_trip_and_merge(tmp_path):
     sheet = tmp_path / "ws.jsonl"
     write_worksheet(sheet, [(p, "aawsat") for p in PARAS[:2]])
@@ -72,6 +90,17 @@ def test_worksheet_round_trip_and_merge(tmp_path):
     assert merge_into(target, records) == (0, 2)
     assert [r.label for r in read_annotations(target)] == ["official_warning", "field_operation"]
     assert all("text" not in json.loads(line) for line in target.read_text().splitlines())  # stand-off
+
+
+def test_a_later_audit_of_a_decided_paragraph_is_recorded_and_wins(tmp_path):
+    target = tmp_path / "audit.jsonl"
+    first = as_adjudicated([Annotation(PARAS[0].id, PARAS[0].id[-10:], "expert_assessment", "x")], "audit-a")
+    later = as_adjudicated([Annotation(PARAS[0].id, PARAS[0].id[-10:], "other", "x", "a column")], "audit-b")
+    assert merge_into(target, first) == (1, 0)
+    assert merge_into(target, later) == (1, 0)
+    assert merge_into(target, later) == (0, 1)  # a re-import adds nothing
+    joined = join_annotations(PARAS, read_annotations(target), target)
+    assert joined[PARAS[0].id].label == "other"
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
-"""The label audit flags a planted wrong label among clean ones (cleanlab on out-of-fold TF-IDF)."""
+"""The label audit flags a planted wrong label among clean ones (cleanlab on out-of-fold TF-IDF),
+and lists wire copies labelled apart."""
 
 from functools import partial
 
 import pytest
 
-from paratype.audit import find_suspects, out_of_fold_proba
+from paratype.audit import conflicting_twins, find_suspects, out_of_fold_proba
 from paratype.config import TfidfConfig
 from paratype.labels import LabelledParagraph
 from paratype.models import tfidf_training
@@ -39,3 +40,21 @@ def test_audit_flags_a_planted_wrong_label():
     assert planted.paragraph.id in [s.item.paragraph.id for s in suspects[:3]]
     assert next(s for s in suspects if s.item.paragraph.id == planted.paragraph.id).given == "other"
     assert len(suspects) < len(items) // 4  # clean labels are mostly left alone
+
+
+def test_twins_labelled_apart_are_listed_and_agreeing_copies_are_not():
+    def item(article: str, text: str, label: str) -> LabelledParagraph:
+        return LabelledParagraph(Paragraph(article, 0, text), "x", label)
+
+    story = "أعلنت الشرطة القبض على ثلاثة مطلوبين في مداهمة بحي الشمال فجر اليوم وضبط أسلحة وذخائر"
+    warning = "حذر وزير الداخلية من خطورة الشائعات ودعا سكان المدينة إلى اليقظة والحذر الشديد"
+    operation, reprint = item("a", story, "field_operation"), item("b", story + " وفق بيان", "other")
+    items = [
+        operation,
+        reprint,
+        item("c", warning, "official_warning"),
+        item("d", warning, "official_warning"),
+    ]
+    items.append(item("e", "افتتح المعرض الدولي للكتاب أبوابه أمس في مدينة جدة بمشاركة دور النشر", "other"))
+    groups = conflicting_twins(items)
+    assert [[i.paragraph.id for i in g] for g in groups] == [[operation.paragraph.id, reprint.paragraph.id]]

@@ -124,6 +124,24 @@ def test_a_new_version_keeps_old_dev_and_test_where_they_were(tmp_path):
         assert sum(s == "test" for s in new.values()) >= 0.15 * len(items)
 
 
+def test_growing_into_train_leaves_test_and_dev_exactly_as_kept(tmp_path):
+    old = assign_splits(corpus(), SplitConfig(dev=0.2, test=0.2, seed=1))
+    write_split_file(tmp_path / "v1.jsonl", old)
+    items = grown_corpus()
+    items.append(item("new-copy", 0, "وقال مصدر أمني: " + WIRE, "almadina"))  # a copy of a kept story
+    new = assign_splits(items, SplitConfig(seed=3, keep=str(tmp_path / "v1.jsonl"), grow="train"))
+    copy_split = new.pop(items[-1].paragraph.id)
+    assert copy_split == new[items[0].paragraph.id]  # a copy still goes with its story, wherever it is
+    grown = {pid: s for pid, s in new.items() if pid not in old}
+    assert grown and set(grown.values()) == {"train"}
+    assert all(new[pid] == s for pid, s in old.items())
+
+
+def test_growing_into_train_needs_a_kept_version():
+    with pytest.raises(InputError, match=r"data\.split\.keep"):
+        SplitConfig(grow="train")
+
+
 def test_paragraphs_that_bridge_a_kept_dev_and_a_kept_test_group_are_used_nowhere(tmp_path):
     items = corpus()
     dev_text, test_text = distinct(1), distinct(2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from datasketch import MinHashLSH
@@ -106,18 +106,27 @@ def sample(
     """
     fresh = [p for p in candidates if p.id not in exclude]
     random.Random(seed).shuffle(fresh)
-    if source_of is None or max_share >= 1:
-        return fresh[:n]
-    cap = max(1, int(max_share * n))
+    return _take(fresh, n, source_of, max_share)
+
+
+def _take(
+    ordered: Iterable[Paragraph],
+    n: int,
+    source_of: dict[str, str] | None,
+    max_share: float,
+    accept: Callable[[Paragraph], bool] = lambda p: True,
+) -> list[Paragraph]:
+    """The first n paragraphs in order that `accept` takes, no outlet above `max_share` of n."""
+    cap = n if source_of is None or max_share >= 1 else max(1, int(max_share * n))
     taken: Counter[str] = Counter()
     chosen: list[Paragraph] = []
-    for p in fresh:
-        outlet = source_of[p.article_id]
-        if taken[outlet] < cap:
+    for p in ordered:
+        if len(chosen) == n:
+            break
+        outlet = source_of[p.article_id] if source_of else ""
+        if taken[outlet] < cap and accept(p):
             taken[outlet] += 1
             chosen.append(p)
-            if len(chosen) == n:
-                break
     return chosen
 
 
@@ -129,13 +138,15 @@ def model_ranked(
     likely: str | None = None,
     batch: int = 512,
     diverse: bool = True,
+    source_of: dict[str, str] | None = None,
+    max_share: float = 1.0,
 ) -> list[Paragraph]:
     """n candidates ranked by a model (an MLflow pyfunc): by default those whose most likely label
     it is least sure of; with `likely`, those it finds likeliest to be that label (to reach a
     rare label the rules missed). The model only picks what is read, never the label.
 
     `diverse`: at most one paragraph per near-duplicate cluster (MinHash LSH), so the pool is not
-    spent on copies of one wire story.
+    spent on copies of one wire story. `source_of` and `max_share` cap each outlet as `sample` does.
     """
     import pandas as pd
 
@@ -145,20 +156,17 @@ def model_ranked(
         texts = [p.text for p in fresh[start : start + batch]]
         scores = model.predict(pd.DataFrame({"text": texts})).filter(like="score_")
         keys.extend((scores.max(axis=1) if likely is None else -scores[f"score_{likely}"]).tolist())
-    order = sorted(range(len(fresh)), key=keys.__getitem__)
-    if not diverse:
-        return [fresh[i] for i in order[:n]]
+    ordered = (fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__))
     lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
-    chosen: list[Paragraph] = []
-    for i in order:
-        signature = minhash(fresh[i].text)
+
+    def first_of_its_cluster(p: Paragraph) -> bool:
+        signature = minhash(p.text)
         if lsh.query(signature):
-            continue
-        lsh.insert(fresh[i].id, signature)
-        chosen.append(fresh[i])
-        if len(chosen) == n:
-            break
-    return chosen
+            return False
+        lsh.insert(p.id, signature)
+        return True
+
+    return _take(ordered, n, source_of, max_share, first_of_its_cluster if diverse else lambda p: True)
 
 
 def write_worksheet(path: Path, rows: Iterable[tuple[Paragraph, str]]) -> int:
@@ -304,10 +312,17 @@ def as_adjudicated(records: list[Annotation], by: str) -> list[Annotation]:
     ]
 
 
+def _reader_of(record: Annotation) -> str:
+    """Who read the record: its annotator, or for a decision the reader its note names first
+    (every decision's annotator is `adjudicated`, and a later audit of the paragraph must count)."""
+    return record.note.split(":", 1)[0] if record.annotator == ADJUDICATED else record.annotator
+
+
 def merge_into(target: Path, new: list[Annotation]) -> tuple[int, int]:
-    """Add new records to an annotation file; a paragraph keeps one record per annotator."""
+    """Add new records to an annotation file; a paragraph keeps one record per reader, so a
+    re-import adds nothing and a new reader's decision is added (the last decision wins)."""
     existing = read_annotations(target) if target.exists() else []
-    keys = {(r.id, r.annotator) for r in existing}
-    added = [r for r in new if (r.id, r.annotator) not in keys]
+    keys = {(r.id, _reader_of(r)) for r in existing}
+    added = [r for r in new if (r.id, _reader_of(r)) not in keys]
     write_annotations(target, [*existing, *added])
     return len(added), len(new) - len(added)

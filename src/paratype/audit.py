@@ -2,8 +2,10 @@
 
 Out-of-fold probabilities from a model that never saw the paragraph (grouped k-fold over
 near-duplicate article clusters, so a wire copy cannot vouch for its twin), then cleanlab's
-`find_label_issues` ranks the suspects. The audit only chooses what is re-read; the reader
-decides, and `paratype-annotate adjudicate` records the decisions.
+`find_label_issues` ranks the suspects. A second, model-free audit lists near-duplicate
+paragraphs (wire copies, reprints) whose labels differ: one text, two labels, so at least one
+reading is inconsistent. The audit only chooses what is re-read; the reader decides, and
+`paratype-annotate adjudicate` records the decisions.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasets import Dataset, DatasetDict
+from datasketch import MinHashLSH
 from sklearn.model_selection import GroupKFold
 
 from paratype.data import FEATURES, SplitData
 from paratype.errors import InputError
 from paratype.labels import LABELS, LabelledParagraph
 from paratype.models.base import Model
-from paratype.splits import article_groups
+from paratype.splits import NEAR_DUPLICATE_JACCARD, NUM_PERM, UnionFind, article_groups, minhash
 
 
 @dataclass
@@ -71,3 +74,19 @@ def find_suspects(items: Sequence[LabelledParagraph], proba: np.ndarray) -> list
         Suspect(items[k], LABELS[given[k]], LABELS[int(proba[k].argmax())], float(proba[k, given[k]]))
         for k in ranked
     ]
+
+
+def conflicting_twins(items: Sequence[LabelledParagraph]) -> list[list[LabelledParagraph]]:
+    """Groups of near-duplicate paragraphs (MinHash LSH, the split's threshold) that carry more
+    than one label, in corpus order; a reader re-reads each group side by side."""
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    twins = UnionFind()
+    for k, item in enumerate(items):
+        signature = minhash(item.paragraph.text)
+        for other in lsh.query(signature):
+            twins.union(other, str(k))
+        lsh.insert(str(k), signature)
+    groups: dict[str, list[LabelledParagraph]] = {}
+    for k, item in enumerate(items):
+        groups.setdefault(twins.find(str(k)), []).append(item)
+    return [g for g in groups.values() if len({i.label for i in g}) > 1]

@@ -74,8 +74,16 @@ class SplitConfig:
     # an earlier frozen version whose test and dev paragraphs stay where they were; its test
     # paragraphs are also scored on their own (`test_<version>/...`) so old numbers stay comparable
     keep: str | None = None
+    # how a new version places groups that no kept paragraph ties down: "shares" fills test and
+    # dev up to their shares; "train" sends them all to training, so test and dev stay as kept
+    grow: str = "shares"
 
     def __post_init__(self) -> None:
+        _check(self.grow in ("shares", "train"), f"data.split.grow={self.grow!r} must be 'shares' or 'train'")
+        _check(
+            self.grow == "shares" or self.keep,
+            "data.split.grow=train keeps an earlier version's test and dev: set data.split.keep",
+        )
         _check(
             0 < self.dev < 1 and 0 < self.test < 1 and self.dev + self.test < 1,
             f"data.split.dev={self.dev} and data.split.test={self.test} must be in (0, 1) "

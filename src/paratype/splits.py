@@ -47,7 +47,7 @@ def near_duplicates_of(candidates: Sequence[str], protected: Sequence[str]) -> s
     return {k for k, text in enumerate(candidates) if lsh.query(minhash(text))}
 
 
-class _UnionFind:
+class UnionFind:
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
 
@@ -65,7 +65,7 @@ class _UnionFind:
 def article_groups(items: Sequence[LabelledParagraph]) -> dict[str, str]:
     """Map each article id to its group: articles sharing a near-duplicate paragraph merge."""
     lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
-    groups = _UnionFind()
+    groups = UnionFind()
     for item in items:
         article = item.paragraph.article_id
         groups.find(article)
@@ -104,8 +104,9 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[
     A new assignment keeps every test and dev paragraph of `cfg.keep` where it was, and sends
     the rest of their near-duplicate groups with them; paragraphs of `cfg.test_always` sources
     are always test. The other groups are shuffled by `cfg.seed` and fill test and dev to their
-    shares. With `hold_out=outlet`, test holds every paragraph of the named outlets; a paragraph
-    of another outlet that republishes one of their stories is excluded rather than trained on.
+    shares, or with `grow=train` all go to training. With `hold_out=outlet`, test holds every
+    paragraph of the named outlets; a paragraph of another outlet that republishes one of their
+    stories is excluded rather than trained on.
     """
     if cfg.file:
         return read_split_file(Path(cfg.file), [i.paragraph.id for i in items])
@@ -140,13 +141,14 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[
     random.Random(cfg.seed).shuffle(ordered)
     pool = [g for g in ordered if g[0] not in fixed]
     total = len(items)
-    if cfg.hold_out != "outlet":
+    if cfg.hold_out != "outlet" and cfg.grow == "shares":
         have = sum(sizes[g] for g, split in fixed.items() if split == "test")
         taken, pool = _fill(pool, max(cfg.test * total - have, 0), start=have > 0)
         fixed |= dict.fromkeys(taken, "test")
-    have = sum(sizes[g] for g, split in fixed.items() if split == "dev")
-    taken, _ = _fill(pool, max(cfg.dev * total - have, 0), start=have > 0)
-    fixed |= dict.fromkeys(taken, "dev")
+    if cfg.grow == "shares":
+        have = sum(sizes[g] for g, split in fixed.items() if split == "dev")
+        taken, _ = _fill(pool, max(cfg.dev * total - have, 0), start=have > 0)
+        fixed |= dict.fromkeys(taken, "dev")
     split_of = {}
     for item in items:
         pid = item.paragraph.id
@@ -182,12 +184,17 @@ def read_split_file(path: Path, ids: Iterable[str]) -> dict[str, str]:
     return split_of
 
 
+def split_file_ids(splits_dir: Path, splits: tuple[str, ...]) -> set[str]:
+    """Paragraph ids assigned to any of `splits` in any committed split file."""
+    return {
+        row["id"]
+        for path in splits_dir.glob("*.jsonl")
+        for _, row in read_jsonl(path)
+        if row["split"] in splits
+    }
+
+
 def evaluation_articles(splits_dir: Path) -> set[str]:
     """Articles with a dev or test paragraph in any committed split file: never pretrained on,
     never a source of silver labels."""
-    return {
-        split_paragraph_id(row["id"])[0]
-        for path in splits_dir.glob("*.jsonl")
-        for _, row in read_jsonl(path)
-        if row["split"] in ("dev", "test")
-    }
+    return {split_paragraph_id(pid)[0] for pid in split_file_ids(splits_dir, ("dev", "test"))}

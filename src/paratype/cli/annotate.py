@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-outlets", nargs="*", default=[], help="outlets not to export (one already over-represented)"
     )
     export.add_argument(
+        "--train-only",
+        action="store_true",
+        help="only paragraphs a new split version can put in training: no article with a dev or test "
+        "paragraph in a committed split, no near-duplicate of one (see data.split.grow)",
+    )
+    export.add_argument(
         "--exclude",
         type=existing_file,
         nargs="*",
@@ -160,11 +166,15 @@ def _export(args: argparse.Namespace) -> int:
     if likely is not None:
         check_label(likely, "--pool likely:<label>")
     candidates = annotate.pool_candidates(paragraphs, "random" if ranked else args.pool)
+    if args.train_only:
+        candidates = _outside_evaluation(candidates, paragraphs, Path(cfg.paths.splits_dir))
     exclude = _annotated_ids(cfg.data.annotation_files) | {pid for ws in args.exclude for pid in _ids(ws)}
     tasks = args.format == "label-studio"
     uri, model = _model(cfg, args.model, required=ranked) if ranked or tasks else (None, None)
     if ranked:
-        chosen = annotate.model_ranked(candidates, model, args.n, exclude, likely)
+        chosen = annotate.model_ranked(
+            candidates, model, args.n, exclude, likely, source_of=source_of, max_share=args.max_share
+        )
     else:
         chosen = annotate.sample(candidates, args.n, args.seed, exclude, source_of, args.max_share)
     rows = [(p, source_of[p.article_id]) for p in chosen]
@@ -175,6 +185,18 @@ def _export(args: argparse.Namespace) -> int:
         f"({fresh} not yet annotated) to {args.out}"
     )
     return 0
+
+
+def _outside_evaluation(candidates: list, paragraphs: list, splits_dir: Path) -> list:
+    """Candidates of articles with no dev or test paragraph in any committed split, and not
+    near-duplicates of such a paragraph: a new split version can train on all of them."""
+    from paratype.splits import evaluation_articles, near_duplicates_of, split_file_ids
+
+    held = evaluation_articles(splits_dir)
+    evaluated = split_file_ids(splits_dir, ("dev", "test"))
+    free = [p for p in candidates if p.article_id not in held]
+    copies = near_duplicates_of([p.text for p in free], [p.text for p in paragraphs if p.id in evaluated])
+    return [p for k, p in enumerate(free) if k not in copies]
 
 
 def _deal(args: argparse.Namespace) -> int:

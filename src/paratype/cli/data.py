@@ -5,6 +5,7 @@ paratype-data stats data=corpus        counts per label, split and outlet (Markd
 paratype-data split data=corpus --out data/splits/corpus-v2.jsonl   freeze a split
 paratype-data agreement                Cohen's kappa of the double labelling
 paratype-data audit data=corpus --out .cache/worksheets/audit.jsonl   suspects to re-read
+paratype-data audit data=corpus --twins --out .cache/worksheets/twins.jsonl   twins labelled apart
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="gold labels to re-read (cleanlab, out-of-fold TF-IDF)")
     audit.add_argument("--out", type=Path, required=True, help="worksheet JSONL (keep it out of git)")
     audit.add_argument("--folds", type=int, default=5, help="grouped folds for the out-of-fold model")
+    audit.add_argument(
+        "--twins",
+        action="store_true",
+        help="instead: near-duplicate paragraphs whose labels differ (no model), each group side by side",
+    )
     for p in (down, *sub.choices.values()):
         p.add_argument("overrides", nargs="*", default=[], help="config overrides, e.g. data=corpus")
     return parser
@@ -123,40 +129,58 @@ def _agreement(args, cfg) -> None:
 
 
 def _audit(args, cfg) -> None:
+    from paratype.data import load_labelled
+    from paratype.io import write_jsonl
+
+    if not args.twins and cfg.model.kind != "tfidf":
+        raise InputError(f"model={cfg.model.kind}: the audit fits one model per fold; use model=tfidf")
+    items = load_labelled(cfg.data, cfg.paths)
+    rows = _twin_rows(items) if args.twins else _suspect_rows(items, args, cfg)
+    written = write_jsonl(args.out, rows)
+    print(
+        f"re-read the {written} paragraphs in {args.out}, then `paratype-annotate adjudicate "
+        f"{args.out} --by <name> --into audit.jsonl`"
+    )
+
+
+def _suspect_rows(items, args, cfg) -> list[dict]:
+    """cleanlab's suspects that no earlier audit decided, as worksheet rows."""
     from functools import partial
 
     from paratype.audit import find_suspects, out_of_fold_proba
-    from paratype.data import load_labelled
-    from paratype.io import write_jsonl
     from paratype.labels import read_annotations
     from paratype.models import trainer
 
-    if cfg.model.kind != "tfidf":
-        raise InputError(f"model={cfg.model.kind}: the audit fits one model per fold; use model=tfidf")
-    items = load_labelled(cfg.data, cfg.paths)
     fit = partial(trainer("tfidf").fit, cfg.model, seed=cfg.seed)
     suspects = find_suspects(items, out_of_fold_proba(items, fit, args.folds))
     decided = Path(cfg.paths.annotations_dir) / "audit.jsonl"
     audited = {r.id for r in read_annotations(decided)} if decided.exists() else set()
     fresh = [s for s in suspects if s.item.paragraph.id not in audited]
-    rows = (
-        {
-            "id": s.item.paragraph.id,
-            "source": s.item.source,
-            "text": s.item.paragraph.text,
-            "given": s.given,
-            "label": "",
-            "note": "",
-        }
-        for s in fresh
-    )
-    written = write_jsonl(args.out, rows)
     print(
         f"{len(suspects)} of {len(items)} gold labels flagged by cleanlab ({args.folds}-fold out-of-fold "
-        f"TF-IDF), {len(suspects) - written} of them re-read in an earlier audit; re-read the other "
-        f"{written} in {args.out}, then `paratype-annotate adjudicate {args.out} --by <name> "
-        "--into audit.jsonl`"
+        f"TF-IDF), {len(suspects) - len(fresh)} of them re-read in an earlier audit"
     )
+    return [_row(s.item, s.given) for s in fresh]
+
+
+def _twin_rows(items) -> list[dict]:
+    """Every member of each near-duplicate group with more than one label, `group` numbering them."""
+    from paratype.audit import conflicting_twins
+
+    groups = conflicting_twins(items)
+    print(f"{len(groups)} near-duplicate group(s) of the {len(items)} gold paragraphs carry differing labels")
+    return [{**_row(item, item.label), "group": k} for k, group in enumerate(groups, 1) for item in group]
+
+
+def _row(item, given: str) -> dict:
+    return {
+        "id": item.paragraph.id,
+        "source": item.source,
+        "text": item.paragraph.text,
+        "given": given,
+        "label": "",
+        "note": "",
+    }
 
 
 def main() -> None:
