@@ -9,6 +9,7 @@ from paratype.annotate import (
     is_opinion,
     merge_into,
     model_ranked,
+    outside_evaluation,
     pool_candidates,
     read_worksheet,
     route_by_manifest,
@@ -67,15 +68,10 @@ def test_model_ranked_caps_each_outlet():
     assert chosen == [PARAS[0], PARAS[2]]  # the second `a` paragraph would give aawsat both places
 
 
-def test_train_only_candidates_skip_evaluated_articles_and_their_copies(tmp_path):
-    from paratype.cli.annotate import _outside_evaluation
-    from paratype.splits import write_split_file
-
+def test_train_only_candidates_skip_evaluated_articles_and_their_copies():
     copy = Paragraph("c", 0, PARAS[0].text + " وفق بيان")  # another outlet reprints a test paragraph
     fresh = Paragraph("d", 0, "وقال محلل إن التنظيم يعيد بناء شبكاته في البادية بعد خسارة المدن")
-    write_split_file(tmp_path / "v9.jsonl", {PARAS[0].id: "test", PARAS[2].id: "train"})
-    candidates = [*PARAS[:3], copy, fresh]
-    assert _outside_evaluation(candidates, candidates, tmp_path) == [PARAS[2], fresh]
+    assert outside_evaluation([PARAS[1], PARAS[2], copy, fresh], evaluated=[PARAS[0]]) == [PARAS[2], fresh]
 
 
 def test_worksheet_round_trip_and_merge(tmp_path):

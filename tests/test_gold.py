@@ -4,6 +4,7 @@ They skip, saying why, on a clone without the corpus."""
 
 import os
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -62,12 +63,15 @@ def test_double_labelling_is_by_another_reader(cfg):
     assert all(first[pid] != reader for pid, reader in second.items())
 
 
-def test_v2_keeps_every_v1_dev_and_test_paragraph_where_it_was(cfg):
-    v1 = read_split_file(Path(cfg.data.split.keep), [])
-    v2 = read_split_file(Path(cfg.data.split.file), [])
-    held = {pid: s for pid, s in v1.items() if s in ("dev", "test")}
-    assert held and all(v2[pid] == s for pid, s in held.items())
-    assert sum(s == "test" for s in v2.values()) >= 1500
+@pytest.mark.parametrize("family", ["corpus", "corpus-outlets"])
+def test_each_split_version_keeps_the_dev_and_test_paragraphs_of_the_one_before(cfg, family):
+    folder = Path(cfg.paths.splits_dir)
+    versions = [read_split_file(folder / f"{family}-v{n}.jsonl", []) for n in (1, 2, 3)]
+    for old, new in pairwise(versions):
+        held = {pid: s for pid, s in old.items() if s in ("dev", "test")}
+        assert held and all(new[pid] == s for pid, s in held.items())
+    assert sum(s == "test" for s in versions[-1].values()) >= 1500
+    assert Path(cfg.data.split.file).name == "corpus-v3.jsonl"
 
 
 def test_no_article_or_wire_story_crosses_splits(cfg, items, data):

@@ -21,7 +21,7 @@ from paratype.errors import InputError
 from paratype.io import read_jsonl, write_jsonl
 from paratype.labels import ADJUDICATED, Annotation, check_label, read_annotations, write_annotations
 from paratype.segment import Paragraph
-from paratype.splits import NEAR_DUPLICATE_JACCARD, NUM_PERM, minhash
+from paratype.splits import NEAR_DUPLICATE_JACCARD, NUM_PERM, minhash, near_duplicates_of
 from paratype.text import fold_for_matching, text_hash, word_count
 
 # Candidate finders (never labellers): each pool over-samples paragraphs likely to hold one type.
@@ -167,6 +167,15 @@ def model_ranked(
         return True
 
     return _take(ordered, n, source_of, max_share, first_of_its_cluster if diverse else lambda p: True)
+
+
+def outside_evaluation(candidates: Sequence[Paragraph], evaluated: Sequence[Paragraph]) -> list[Paragraph]:
+    """Candidates of no article that holds an `evaluated` (dev or test) paragraph and no
+    near-duplicate of one: a new split version (`data.split.grow=train`) trains on all of them."""
+    held = {p.article_id for p in evaluated}
+    free = [p for p in candidates if p.article_id not in held]
+    copies = near_duplicates_of([p.text for p in free], [p.text for p in evaluated])
+    return [p for k, p in enumerate(free) if k not in copies]
 
 
 def write_worksheet(path: Path, rows: Iterable[tuple[Paragraph, str]]) -> int:

@@ -167,7 +167,7 @@ def _export(args: argparse.Namespace) -> int:
         check_label(likely, "--pool likely:<label>")
     candidates = annotate.pool_candidates(paragraphs, "random" if ranked else args.pool)
     if args.train_only:
-        candidates = _outside_evaluation(candidates, paragraphs, Path(cfg.paths.splits_dir))
+        candidates = _outside_evaluation(candidates, cfg)
     exclude = _annotated_ids(cfg.data.annotation_files) | {pid for ws in args.exclude for pid in _ids(ws)}
     tasks = args.format == "label-studio"
     uri, model = _model(cfg, args.model, required=ranked) if ranked or tasks else (None, None)
@@ -187,16 +187,15 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _outside_evaluation(candidates: list, paragraphs: list, splits_dir: Path) -> list:
-    """Candidates of articles with no dev or test paragraph in any committed split, and not
-    near-duplicates of such a paragraph: a new split version can train on all of them."""
-    from paratype.splits import evaluation_articles, near_duplicates_of, split_file_ids
+def _outside_evaluation(candidates: list, cfg) -> list:
+    """The candidates a new split version can train on: every dev and test paragraph of the
+    committed splits, whatever outlet or topic the export kept, rules them out."""
+    from paratype.data import load_labelled
+    from paratype.splits import split_file_ids
 
-    held = evaluation_articles(splits_dir)
-    evaluated = split_file_ids(splits_dir, ("dev", "test"))
-    free = [p for p in candidates if p.article_id not in held]
-    copies = near_duplicates_of([p.text for p in free], [p.text for p in paragraphs if p.id in evaluated])
-    return [p for k, p in enumerate(free) if k not in copies]
+    evaluated = split_file_ids(Path(cfg.paths.splits_dir), ("dev", "test"))
+    held = [i.paragraph for i in load_labelled(cfg.data, cfg.paths) if i.paragraph.id in evaluated]
+    return annotate.outside_evaluation(candidates, held)
 
 
 def _deal(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ paratype-champion --run <run id>          a given run
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from paratype.cli.common import Parser, run_cli
 
@@ -16,7 +17,11 @@ def main() -> None:
         prog="paratype-champion", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--run", help="candidate run id (default: best dev macro-F1)")
-    parser.add_argument("--split-version", default="corpus-v2", help="only runs judged on this split file")
+    parser.add_argument(
+        "--split-version",
+        default=None,
+        help="only runs judged on this split file (default: that of the configured data, e.g. corpus-v3)",
+    )
     parser.add_argument(
         "--data-fingerprint",
         default=None,
@@ -29,7 +34,9 @@ def main() -> None:
         from paratype.config import compose, to_config
         from paratype.registry import ALIAS, REGISTERED_MODEL, best_comparable_run, best_run, promote
 
-        cfg = to_config(compose(args.overrides)).tracking
+        full = to_config(compose(args.overrides))
+        cfg = full.tracking
+        args.split_version = args.split_version or Path(full.data.split.file or "computed").stem
         if args.run is None:
             if args.data_fingerprint:
                 where = f"tags.split_version = '{args.split_version}'"
