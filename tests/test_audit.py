@@ -1,6 +1,7 @@
 """The label audit flags a planted wrong label among clean ones (cleanlab on out-of-fold TF-IDF),
 and lists wire copies labelled apart."""
 
+import json
 from functools import partial
 
 import pytest
@@ -58,3 +59,55 @@ def test_twins_labelled_apart_are_listed_and_agreeing_copies_are_not():
     items.append(item("e", "افتتح المعرض الدولي للكتاب أبوابه أمس في مدينة جدة بمشاركة دور النشر", "other"))
     groups = conflicting_twins(items)
     assert [[i.paragraph.id for i in g] for g in groups] == [[operation.paragraph.id, reprint.paragraph.id]]
+
+
+@pytest.mark.slow  # a subprocess that reads a corpus: seconds
+def test_twins_command_writes_the_worksheet_of_a_wire_copy_labelled_apart(tmp_path, monkeypatch):
+    from conftest import run_cli
+
+    from paratype.config import compose, to_config
+    from paratype.corpus import read_corpus
+    from paratype.segment import segment_articles
+
+    story = "أعلنت الشرطة القبض على ثلاثة مطلوبين في مداهمة بحي الشمال فجر اليوم وضبط أسلحة وذخائر كثيرة"
+    own = [
+        "افتتح المعرض الدولي للكتاب أبوابه أمس في مدينة جدة بمشاركة دور النشر",
+        "وقال الخبير إن التنظيم يضعف",
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [
+        {"source": outlet, "url": f"http://{outlet}.example/1", "title": "خبر", "content": f"{story}\n{text}"}
+        for outlet, text in zip(("okaz", "sabq"), own, strict=True)
+    ]
+    (corpus / "2015-07-21.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("PARATYPE_CORPUS_DIR", str(corpus))
+    cfg = to_config(compose(["data=corpus"]))
+    paragraphs = segment_articles(read_corpus(corpus), cfg.data.segmentation)
+    labels = {0: "field_operation", 1: "other"}  # the two copies of the story are labelled apart
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "".join(
+            json.dumps(
+                {"id": p.id, "text_hash": p.id[-10:], "label": labels.get(k, "other"), "annotator": "a"}
+            )
+            + "\n"
+            for k, p in enumerate(sorted(paragraphs, key=lambda p: (p.position, p.article_id)))
+        )
+    )
+    out = tmp_path / "twins.jsonl"
+    proc = run_cli(
+        "paratype-data",
+        "audit",
+        "--twins",
+        "--out",
+        str(out),
+        "data=corpus",
+        f"data.annotation_files=[{gold}]",
+    )
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["group"], r["given"], r["text"]) for r in rows] == [
+        (1, "field_operation", story),
+        (1, "other", story),
+    ]
+    assert "1 near-duplicate group(s)" in proc.stdout.decode()
