@@ -36,15 +36,15 @@ def main() -> None:
 
         full = to_config(compose(args.overrides))
         cfg = full.tracking
-        args.split_version = args.split_version or Path(full.data.split.file or "computed").stem
+        split_version = args.split_version or Path(full.data.split.file or "computed").stem
         if args.run is None:
             if args.data_fingerprint:
-                where = f"tags.split_version = '{args.split_version}'"
+                where = f"tags.split_version = '{split_version}'"
                 best = best_run(cfg, f"{where} and tags.data_fingerprint = '{args.data_fingerprint}'")
             else:
-                best = best_comparable_run(cfg, args.split_version)
+                best = best_comparable_run(cfg, split_version)
             run_id = best["run_id"]
-            print(f"candidates: runs of split {args.split_version} on data {best['tags.data_fingerprint']}")
+            print(f"candidates: runs of split {split_version} on data {best['tags.data_fingerprint']}")
         else:
             run_id = args.run
         decision = promote(run_id, cfg)

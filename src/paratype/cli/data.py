@@ -2,7 +2,7 @@
 
 paratype-data download                 fetch the upstream SaudiNewsNet files (verified)
 paratype-data stats data=corpus        counts per label, split and outlet (Markdown)
-paratype-data split data=corpus --out data/splits/corpus-v2.jsonl   freeze a split
+paratype-data split data=corpus --out data/splits/corpus-v4.jsonl   freeze a new split version
 paratype-data agreement                Cohen's kappa of the double labelling
 paratype-data audit data=corpus --out .cache/worksheets/audit.jsonl   suspects to re-read
 paratype-data audit data=corpus --twins --out .cache/worksheets/twins.jsonl   twins labelled apart
