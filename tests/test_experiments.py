@@ -41,8 +41,9 @@ def test_sweep_choices_are_real_configs():
                     assert (CONFIG_DIR / "model" / f"{model}.yaml").exists()
 
 
-def fake_run(tracking, group, model, seed, correct, train_size=100, data="corpus"):
-    """A run as train() logs it, with a test set of 40 paragraphs and `correct` of them right."""
+def fake_run(tracking, group, model, seed, correct, train_size=100, data="corpus", offsets=None):
+    """A run as train() logs it, with a test set of 40 paragraphs and `correct` of them right
+    (and, with `offsets`, its tuned decision rule's predictions too)."""
     rng = np.random.default_rng(seed)
     gold = [i % 4 for i in range(40)]
     pred = [g if k < correct else (g + 1) % 4 for k, g in enumerate(gold)]
@@ -83,6 +84,23 @@ def fake_run(tracking, group, model, seed, correct, train_size=100, data="corpus
             },
             "test/predictions.json",
         )
+        if offsets is not None:
+            mlflow.log_metrics(
+                {
+                    f"test_tuned/macro_f1{end}": f1 + d
+                    for end, d in (("", 0), ("_ci_low", -0.05), ("_ci_high", 0.05))
+                }
+            )
+            mlflow.log_dict(
+                {
+                    "labels": list(LABELS),
+                    "ids": [f"p{i}" for i in range(40)],
+                    "gold": gold,
+                    "proba": proba.tolist(),
+                    "offsets": offsets,
+                },
+                "test_tuned/predictions.json",
+            )
         fig = plt.figure()
         mlflow.log_figure(fig, "test/confusion_matrix.png")
         mlflow.log_figure(fig, "test/reliability.png")
@@ -115,6 +133,14 @@ def test_report_rebuilds_from_mlflow_alone(store, tmp_path):
         "transformer_reliability.png",
     ):
         assert (path.parent / image).exists()
+
+
+def test_report_pairs_the_served_decision_rules_too(store, tmp_path):
+    for seed in range(2):
+        fake_run(store, "cmp", "tfidf", seed, correct=30, offsets=[0.0, 0.0, 0.0, 0.0])
+        fake_run(store, "cmp", "transformer", seed, correct=20, offsets=[0.0, 0.1, 0.0, 0.0])
+    text = write_report(store, "cmp", tmp_path / "experiments").read_text()
+    assert "| argmax " in text and "| tuned rule (served) " in text
 
 
 def test_report_draws_learning_curves(store, tmp_path):

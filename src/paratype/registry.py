@@ -36,8 +36,9 @@ class Decision:
     comparison: dict[str, float] | None = None
 
 
-def test_predictions(client: mlflow.MlflowClient, run_id: str) -> dict:
-    path = client.download_artifacts(run_id, "test/predictions.json")
+def test_predictions(client: mlflow.MlflowClient, run_id: str, split: str = "test") -> dict:
+    """A run's logged predictions on `split` ("test_tuned": with the decision rule it serves)."""
+    path = client.download_artifacts(run_id, f"{split}/predictions.json")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
