@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasets import Dataset, DatasetDict
-from datasketch import MinHashLSH
 from sklearn.model_selection import GroupKFold
 
 from paratype.data import FEATURES, SplitData
 from paratype.errors import InputError
 from paratype.labels import LABELS, LabelledParagraph
 from paratype.models.base import Model
-from paratype.splits import NEAR_DUPLICATE_JACCARD, NUM_PERM, UnionFind, article_groups, minhash
+from paratype.splits import article_groups, near_duplicate_clusters
 
 
 @dataclass
@@ -79,14 +78,8 @@ def find_suspects(items: Sequence[LabelledParagraph], proba: np.ndarray) -> list
 def conflicting_twins(items: Sequence[LabelledParagraph]) -> list[list[LabelledParagraph]]:
     """Groups of near-duplicate paragraphs (MinHash LSH, the split's threshold) that carry more
     than one label, in corpus order; a reader re-reads each group side by side."""
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
-    twins = UnionFind()
-    for k, item in enumerate(items):
-        signature = minhash(item.paragraph.text)
-        for other in lsh.query(signature):
-            twins.union(other, str(k))
-        lsh.insert(str(k), signature)
+    twins = near_duplicate_clusters([i.paragraph.id for i in items], [i.paragraph.text for i in items])
     groups: dict[str, list[LabelledParagraph]] = {}
-    for k, item in enumerate(items):
-        groups.setdefault(twins.find(str(k)), []).append(item)
+    for item in items:
+        groups.setdefault(twins.find(item.paragraph.id), []).append(item)
     return [g for g in groups.values() if len({i.label for i in g}) > 1]

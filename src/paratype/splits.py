@@ -62,17 +62,24 @@ class UnionFind:
         self.parent[self.find(a)] = self.find(b)
 
 
+def near_duplicate_clusters(keys: Sequence[str], texts: Sequence[str]) -> UnionFind:
+    """Union of the keys whose texts are near-duplicates (MinHash LSH over word 3-shingles)."""
+    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    clusters = UnionFind()
+    for k, (key, text) in enumerate(zip(keys, texts, strict=True)):
+        clusters.find(key)
+        signature = minhash(text)
+        for other in lsh.query(signature):
+            clusters.union(key, keys[int(other)])
+        lsh.insert(str(k), signature)
+    return clusters
+
+
 def article_groups(items: Sequence[LabelledParagraph]) -> dict[str, str]:
     """Map each article id to its group: articles sharing a near-duplicate paragraph merge."""
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
-    groups = UnionFind()
-    for item in items:
-        article = item.paragraph.article_id
-        groups.find(article)
-        signature = minhash(item.paragraph.text)
-        for other in lsh.query(signature):
-            groups.union(article, other.split("\t")[0])
-        lsh.insert(f"{article}\t{item.paragraph.id}", signature)
+    groups = near_duplicate_clusters(
+        [i.paragraph.article_id for i in items], [i.paragraph.text for i in items]
+    )
     # name each group by its smallest article id: the union order (LSH answers are sets) must not
     # change the names, or the seeded shuffle of groups, and so the split, would change run to run
     root_name: dict[str, str] = {}
@@ -141,14 +148,11 @@ def assign_splits(items: Sequence[LabelledParagraph], cfg: SplitConfig) -> dict[
     random.Random(cfg.seed).shuffle(ordered)
     pool = [g for g in ordered if g[0] not in fixed]
     total = len(items)
-    if cfg.hold_out != "outlet" and cfg.grow == "shares":
-        have = sum(sizes[g] for g, split in fixed.items() if split == "test")
-        taken, pool = _fill(pool, max(cfg.test * total - have, 0), start=have > 0)
-        fixed |= dict.fromkeys(taken, "test")
-    if cfg.grow == "shares":
-        have = sum(sizes[g] for g, split in fixed.items() if split == "dev")
-        taken, _ = _fill(pool, max(cfg.dev * total - have, 0), start=have > 0)
-        fixed |= dict.fromkeys(taken, "dev")
+    shares = {"dev": cfg.dev} if cfg.hold_out == "outlet" else {"test": cfg.test, "dev": cfg.dev}
+    for split, share in shares.items() if cfg.grow == "shares" else ():
+        have = sum(sizes[g] for g, s in fixed.items() if s == split)
+        taken, pool = _fill(pool, max(share * total - have, 0), start=have > 0)
+        fixed |= dict.fromkeys(taken, split)
     split_of = {}
     for item in items:
         pid = item.paragraph.id
