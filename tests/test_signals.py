@@ -10,6 +10,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from paratype import interrupts, tracking
 from paratype.config import PROJECT_ROOT
 from paratype.tracking import store_lock
 
@@ -22,6 +23,12 @@ def _start(args: list[str], tmp: Path, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [str(BIN / args[0]), *args[1:]], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, **kwargs
     )
+
+
+def _ended(proc: subprocess.Popen) -> tuple[int, str]:
+    """Exit status and the end of stderr, so that a failing assertion shows why."""
+    _, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stderr.decode()[-2000:]
 
 
 def _wait_for(condition, proc: subprocess.Popen, seconds: float = 120) -> None:
@@ -47,6 +54,66 @@ def _runs(tmp: Path):
         return client.search_runs([e.experiment_id for e in client.search_experiments()])
 
 
+@pytest.fixture
+def handlers():
+    """interrupts.install() for one test, the process's own handlers back afterwards."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    interrupts.install()
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
+def test_sigterm_raises_keyboard_interrupt(handlers):
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+
+
+def test_an_interrupt_inside_a_deferred_block_is_raised_when_the_block_ends(handlers):
+    finished = []
+    with pytest.raises(KeyboardInterrupt), interrupts.deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+        finished.append(True)
+    assert finished == [True]
+    with interrupts.deferred():  # the pending signal was consumed
+        pass
+
+
+def test_an_error_raised_while_handling_an_interrupt_still_counts_as_one():
+    def cleanup() -> None:
+        raise OSError("cleanup failed")
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            cleanup()
+    except OSError as err:
+        assert interrupts.caused_by_interrupt(err)
+    assert not interrupts.caused_by_interrupt(ValueError("plain"))
+
+
+def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, tmp_path):
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlruns.db")
+    started = mlflow.start_run
+
+    def start_then_signal(**kwargs):
+        active = started(**kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # lands where MLflow has made the run but not returned
+        time.sleep(0.2)
+        return active
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(mlflow, "start_run", start_then_signal)
+        with tracking.run():
+            pytest.fail("the body must not run")
+    client = mlflow.MlflowClient()
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert [r.info.status for r in runs] == ["KILLED"]
+
+
 @pytest.mark.slow
 def test_sigterm_during_training_marks_the_run_killed(tmp_path):
     proc = _start(
@@ -60,7 +127,8 @@ def test_sigterm_during_training_marks_the_run_killed(tmp_path):
     )
     _wait_for(lambda: any(r.info.status == "RUNNING" for r in _runs(tmp_path)), proc)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 130
+    code, stderr = _ended(proc)
+    assert code == 130, stderr
     assert [r.info.status for r in _runs(tmp_path)] == ["KILLED"]
 
 
@@ -74,7 +142,8 @@ def test_sigterm_during_predict_leaves_no_partial_output(trained, tmp_path):
     )
     _wait_for(lambda: any(tmp_path.glob(".labels.jsonl.*.part")), proc)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 130
+    code, stderr = _ended(proc)
+    assert code == 130, stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -25,6 +25,7 @@ import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from paratype import interrupts
 from paratype.config import PROJECT_ROOT, TrackingConfig
 from paratype.errors import InputError
 from paratype.io import file_sha256
@@ -79,17 +80,20 @@ def store_lock(uri: str):
 @contextmanager
 def run(**kwargs) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run that never stays RUNNING: FINISHED on success, KILLED when interrupted
-    (Ctrl-C, or SIGTERM, which the entry points turn into KeyboardInterrupt), FAILED otherwise."""
-    active = mlflow.start_run(**kwargs)
+    (Ctrl-C, or SIGTERM, which the entry points turn into KeyboardInterrupt), FAILED otherwise.
+    Starting and ending are not interruptible: an interrupt there would leave the run RUNNING."""
+    active = None
     try:
+        with interrupts.deferred():
+            active = mlflow.start_run(**kwargs)
         yield active
-    except KeyboardInterrupt:
-        mlflow.end_run("KILLED")
+    except BaseException as err:
+        if active is not None:
+            with interrupts.deferred():
+                mlflow.end_run("KILLED" if interrupts.caused_by_interrupt(err) else "FAILED")
         raise
-    except BaseException:
-        mlflow.end_run("FAILED")
-        raise
-    mlflow.end_run()
+    with interrupts.deferred():
+        mlflow.end_run()
 
 
 def git_state() -> dict[str, str]:

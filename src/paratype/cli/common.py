@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from paratype import interrupts
 from paratype.errors import InputError
 
 
@@ -15,9 +15,9 @@ def run_cli(program: str, body: Callable[[], int | None], exit_on_success: bool 
     """Run `body`; an InputError is printed as `program: error: message`, never a traceback.
 
     `exit_on_success=False` returns instead of exiting, so a Hydra multirun goes on to its next job.
-    SIGTERM is handled as Ctrl-C: temporary files are removed and MLflow runs end KILLED.
+    SIGTERM is handled as Ctrl-C: temporary files are removed, MLflow runs end KILLED, exit 130.
     """
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupts.install()
     try:
         code = body()
     except InputError as err:
@@ -26,15 +26,13 @@ def run_cli(program: str, body: Callable[[], int | None], exit_on_success: bool 
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error
         sys.stderr.close()
         sys.exit(0)
-    except KeyboardInterrupt:
+    except BaseException as err:
+        if not interrupts.caused_by_interrupt(err):
+            raise
         print(f"{program}: interrupted", file=sys.stderr)
         sys.exit(130)
     if exit_on_success or code:
         sys.exit(code or 0)
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 class Parser(argparse.ArgumentParser):
