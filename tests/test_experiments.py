@@ -1,5 +1,7 @@
 """Experiments: configs compose, reports rebuild from MLflow alone, the champion rule."""
 
+import json
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -161,6 +163,48 @@ def test_champion_changes_only_for_a_clear_win(store):
     client = mlflow.MlflowClient(store.uri)
     assert client.get_model_version_by_alias(REGISTERED_MODEL, ALIAS).run_id == clear
     assert resolve_model_uri(None, store) == f"models:/{REGISTERED_MODEL}@{ALIAS}"
+
+
+def _scored_run(split_version: str, ids: list[str], gold: list[int], model: str) -> str:
+    """A run of `split_version` with the model folder `model`, its logged test predictions on
+    `ids` all correct."""
+    proba = np.full((len(ids), 4), 0.1)
+    proba[np.arange(len(ids)), gold] = 0.7
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(model, "model")
+        mlflow.set_tags({"split_version": split_version, MODEL_URI_TAG: f"runs:/{run.info.run_id}/model"})
+        predictions = {"labels": list(LABELS), "ids": ids, "gold": gold, "proba": proba.tolist()}
+        mlflow.log_dict(predictions, "test/predictions.json")
+    return run.info.run_id
+
+
+def _split_file(path, train: list[str], test: list[str]) -> None:
+    rows = [{"id": i, "split": "train"} for i in train] + [{"id": i, "split": "test"} for i in test]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_a_champion_of_an_older_split_is_rescored_on_the_whole_new_test(store, trained, tmp_path):
+    mlflow.set_tracking_uri(trained.cfg.tracking.uri)
+    model = mlflow.artifacts.download_artifacts(trained.result.model_uri, dst_path=str(tmp_path / "model"))
+    splits = trained.result.data.splits
+    train_ids = list(splits["train"]["id"])
+    ids = list(splits["test"]["id"]) + list(splits["dev"]["id"])  # the new split's larger test
+    gold = list(splits["test"]["label"]) + list(splits["dev"]["label"])
+    texts = dict(zip(ids, list(splits["test"]["text"]) + list(splits["dev"]["text"]), strict=True))
+    seen = ids[-1]  # the holder trained on it: it, its article and its near-duplicates are left out
+    splits = tmp_path / "splits"
+    splits.mkdir()
+    _split_file(splits / "old.jsonl", [*train_ids, seen], ids[:3])
+    _split_file(splits / "new.jsonl", train_ids[1:], ids)  # ...and on train_ids[0], unknown here
+    mlflow.set_tracking_uri(store.uri)
+    holder = _scored_run("old", ids[:3], gold[:3], model)
+    assert promote(holder, store).promoted
+    candidate = _scored_run("new", ids, gold, model)
+    assert promote(candidate, store, lambda: texts, splits).comparison["n"] == 3  # shared ones only
+    _split_file(splits / "new.jsonl", train_ids, ids)
+    decision = promote(candidate, store, lambda: texts, splits)
+    article = seen.rsplit("-", 2)[0]
+    assert 0 < decision.comparison["n"] == sum(not pid.startswith(article) for pid in ids) < len(ids)
 
 
 def test_a_sweep_that_needs_the_mini_bert_says_so_before_any_job(tmp_path):

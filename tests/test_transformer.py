@@ -273,23 +273,26 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
 
 
 @pytest.mark.slow
-def test_the_ensemble_reuses_the_transformer_its_sibling_run_trained(fine_tuned):
+def test_the_ensemble_reuses_the_halves_its_sibling_runs_trained(fine_tuned):
     tmp, transformer_cfg, sibling = fine_tuned
+    lexical = train(make_config(tmp, "model=tfidf", "model.hash_bits=14"))
     halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
     pretrained = f"model.transformer.pretrained={transformer_cfg.model.pretrained}"
     cfg = make_config(tmp, "model=ensemble", pretrained, *halves, "model.tfidf.hash_bits=14")
     result = train(cfg)
-    client = mlflow.MlflowClient(cfg.tracking.uri)
-    assert client.get_run(result.run_id).data.tags["transformer_run"] == sibling.run_id
+    tags = mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id).data.tags
+    assert (tags["transformer_run"], tags["tfidf_run"]) == (sibling.run_id, lexical.run_id)
     texts = sibling.data.splits["test"]["text"][:4]
-    reused = mlflow.pyfunc.load_model(result.model_uri).unwrap_python_model().classifier.model.neural
-    original = mlflow.pyfunc.load_model(sibling.model_uri).unwrap_python_model().classifier.model
-    np.testing.assert_allclose(reused.predict_proba(texts), original.predict_proba(texts), rtol=1e-5)
+    reused = mlflow.pyfunc.load_model(result.model_uri).unwrap_python_model().classifier.model
+    for half, source in ((reused.neural, sibling), (reused.lexical, lexical)):
+        original = mlflow.pyfunc.load_model(source.model_uri).unwrap_python_model().classifier.model
+        np.testing.assert_allclose(half.predict_proba(texts), original.predict_proba(texts), rtol=1e-5)
+    client = mlflow.MlflowClient(cfg.tracking.uri)
     mlflow.set_tracking_uri(cfg.tracking.uri)
     with mlflow.start_run(experiment_id=client.get_run(sibling.run_id).info.experiment_id):
         other = replace(cfg.model.transformer, epochs=2)
-        assert ensemble.finished_transformer(cfg.model.transformer, sibling.data, seed=1) is None
-        assert ensemble.finished_transformer(other, sibling.data, seed=0) is None  # other settings
+        assert ensemble.finished_model(cfg.model.transformer, sibling.data, seed=1) is None
+        assert ensemble.finished_model(other, sibling.data, seed=0) is None  # other settings
 
 
 @pytest.mark.slow

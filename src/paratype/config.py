@@ -226,9 +226,9 @@ class EnsembleConfig:
     tfidf: TfidfConfig = field(default_factory=TfidfConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
     weight_steps: int = 10  # TF-IDF weights tried: 0, 1/steps, ..., 1
-    # the transformer half of a finished run with the same data, seed and settings, where the
-    # experiment has one (a comparison's own mini BERT run), instead of fine-tuning it again
-    reuse_transformer: bool = True
+    # each half taken from a finished run with the same data, seed and settings, where the
+    # experiment has one (a comparison's own TF-IDF and mini BERT runs), instead of training it again
+    reuse_finished: bool = True
 
     def __post_init__(self) -> None:
         _check(self.weight_steps >= 1, f"model.weight_steps={self.weight_steps} must be >= 1")

@@ -3,24 +3,31 @@ else the best comparable run; `--model` names any other.
 
 The best run by dev macro-F1 is the candidate; it takes the `champion` alias from the current
 holder only when it wins on the same frozen test paragraphs by more than chance (the 95%
-paired-bootstrap interval of the macro-F1 difference lies above zero).
+paired-bootstrap interval of the macro-F1 difference lies above zero). A holder of an older
+split version was scored on fewer test paragraphs; it is re-scored on every test paragraph of
+the candidate's that its own training never saw, so that the two are weighed on more of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from paratype.config import TrackingConfig
 from paratype.decision import decide
 from paratype.errors import InputError
+from paratype.io import read_jsonl
 from paratype.stats import paired_bootstrap
 from paratype.tracking import BEST_METRIC, MODEL_URI_TAG
 
@@ -93,8 +100,16 @@ def _crown(client: mlflow.MlflowClient, run_id: str, predictions: dict) -> None:
     client.set_registered_model_alias(REGISTERED_MODEL, ALIAS, version.version)
 
 
-def promote(run_id: str, cfg: TrackingConfig) -> Decision:
-    """Register `run_id`'s model as champion if it beats the holder beyond the interval."""
+def promote(
+    run_id: str,
+    cfg: TrackingConfig,
+    test_texts: Callable[[], dict[str, str]] | None = None,
+    splits_dir: Path | None = None,
+) -> Decision:
+    """Register `run_id`'s model as champion if it beats the holder beyond the interval.
+
+    With `test_texts` (the candidate's test paragraphs, id -> text, built only when needed) and
+    the committed split files, a holder scored on fewer test paragraphs is re-scored on them all."""
     mlflow.set_tracking_uri(cfg.uri)
     client = mlflow.MlflowClient(cfg.uri)
     candidate = test_predictions(client, run_id)
@@ -104,7 +119,10 @@ def promote(run_id: str, cfg: TrackingConfig) -> Decision:
         return Decision(True, "no champion yet", run_id)
     if holder.run_id == run_id:
         return Decision(False, "already the champion", run_id)
-    comparison = compare(candidate, test_predictions(client, holder.run_id))
+    held = test_predictions(client, holder.run_id)
+    if test_texts is not None and splits_dir is not None and not set(candidate["ids"]) <= set(held["ids"]):
+        held = _rescored(client, holder.run_id, held, run_id, candidate, test_texts, splits_dir, cfg)
+    comparison = compare(candidate, held)
     if comparison is None:
         raise InputError(
             f"run {run_id} shares no test paragraph with the champion (run "
@@ -114,6 +132,74 @@ def promote(run_id: str, cfg: TrackingConfig) -> Decision:
         _crown(client, run_id, candidate)
         return Decision(True, "wins beyond the 95% interval", run_id, comparison)
     return Decision(False, "not better beyond the 95% interval; the champion stays", run_id, comparison)
+
+
+def _rescored(
+    client: mlflow.MlflowClient,
+    holder_id: str,
+    held: dict,
+    candidate_id: str,
+    candidate: dict,
+    test_texts: Callable[[], dict[str, str]],
+    splits_dir: Path,
+    cfg: TrackingConfig,
+) -> dict:
+    """The holder's predictions on every candidate test paragraph its training never saw (not
+    trained on, nor on its article, nor on a near-duplicate); its logged ones, with the reason on
+    stderr, when its training paragraphs are not known."""
+    from paratype import local_model
+    from paratype.segment import split_paragraph_id
+    from paratype.splits import near_duplicates_of
+
+    trained, why_not = _training_paragraphs(
+        client.get_run(holder_id), client.get_run(candidate_id), splits_dir
+    )
+    if why_not:
+        print(f"the champion is weighed on the shared test paragraphs only: {why_not}", file=sys.stderr)
+        return held
+    texts = test_texts()
+    ids = candidate["ids"]
+    if missing := [pid for pid in ids if pid not in texts]:
+        raise InputError(
+            f"{len(missing)} of run {candidate_id}'s test paragraphs are not in the configured data "
+            f"(first: {missing[0]}); pass the data= override the run was trained with"
+        )
+    articles = {split_paragraph_id(pid)[0] for pid in trained}
+    twins = near_duplicates_of([texts[pid] for pid in ids], [texts[pid] for pid in ids if pid in trained])
+    unseen = [k for k, pid in enumerate(ids) if split_paragraph_id(pid)[0] not in articles and k not in twins]
+    print(
+        f"the champion is re-scored on the {len(unseen)} of {len(ids)} test paragraphs it never trained on",
+        file=sys.stderr,
+    )
+    if not unseen:
+        return held
+    with tempfile.TemporaryDirectory() as tmp:  # as paratype-predict serves it, whatever code logged it
+        folder = mlflow.artifacts.download_artifacts(
+            client.get_run(holder_id).data.tags[MODEL_URI_TAG], dst_path=tmp
+        )
+        served = local_model.load(folder, cfg)
+    scores = served.predict(pd.DataFrame({"text": [texts[ids[k]] for k in unseen]}))
+    proba = scores[[f"score_{name}" for name in held["labels"]]].to_numpy()
+    gold = [candidate["gold"][k] for k in unseen]
+    return held | {"ids": [ids[k] for k in unseen], "gold": gold, "proba": proba.tolist()}
+
+
+def _training_paragraphs(holder: Run, candidate: Run, splits_dir: Path) -> tuple[set[str], str | None]:
+    """The holder's training paragraphs from its split file, or why they are not known. Each must
+    be in the candidate's split: there, a paragraph's near-duplicates share its split, so only
+    those of the ones now in test can be among the test paragraphs. Silver data is not in a split
+    file, so a silver-trained holder is never re-scored."""
+    if holder.data.params.get("data.silver.file") not in (None, "", "None"):
+        return set(), "it trained on silver labels"
+    versions = [run.data.tags.get("split_version", "computed") for run in (holder, candidate)]
+    files = [splits_dir / f"{version}.jsonl" for version in versions]
+    if not all(f.is_file() for f in files):
+        return set(), f"split {versions[0]} or {versions[1]} has no file in {splits_dir}"
+    held_split, candidate_split = ({row["id"]: row["split"] for _, row in read_jsonl(f)} for f in files)
+    trained = {pid for pid, split in held_split.items() if split == "train"}
+    if strays := len(trained - candidate_split.keys()):
+        return set(), f"{strays} of its training paragraphs are not in split {versions[1]}"
+    return trained, None
 
 
 # ----------------------------------------------------------------------------- resolution

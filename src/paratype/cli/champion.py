@@ -47,13 +47,21 @@ def main() -> None:
             print(f"candidates: runs of split {split_version} on data {best['tags.data_fingerprint']}")
         else:
             run_id = args.run
-        decision = promote(run_id, cfg)
+
+        def test_texts() -> dict[str, str]:
+            """The configured data's test paragraphs: a holder of an older split is re-scored on them."""
+            from paratype.data import build_dataset
+
+            test = build_dataset(full.data, full.paths).splits["test"]
+            return dict(zip(test["id"], test["text"], strict=True))
+
+        decision = promote(run_id, cfg, test_texts, Path(full.paths.splits_dir))
         verdict = "promoted to" if decision.promoted else "not promoted to"
         print(f"run {run_id}: {verdict} {REGISTERED_MODEL}@{ALIAS} ({decision.reason})")
         if decision.comparison:
             c = decision.comparison
             print(
-                f"test macro-F1 difference {c['difference']:+.3f} on {int(c['n'])} shared test paragraphs "
+                f"test macro-F1 difference {c['difference']:+.3f} on {int(c['n'])} test paragraphs "
                 f"(95% CI {c['ci_low']:+.3f} to {c['ci_high']:+.3f}, p={c['p_value']:.3f})"
             )
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paratype.config import EnsembleConfig, TransformerConfig
+from paratype.config import EnsembleConfig, TfidfConfig, TransformerConfig
 from paratype.models import tfidf, transformer
 from paratype.stats import macro_f1
 
@@ -69,16 +69,9 @@ def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, ste
 
 
 def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
-    """Both halves on train (the transformer reused from a sibling run where one matches); the
-    weight on dev; test stays unseen."""
-    from paratype.models import tfidf_training
-
-    lexical = tfidf_training.fit(cfg.tfidf, data, seed)
-    neural = finished_transformer(cfg.transformer, data, seed) if cfg.reuse_transformer else None
-    if neural is None:
-        from paratype.models import transformer_training
-
-        neural = transformer_training.fit(cfg.transformer, data, seed)
+    """Both halves on train (each reused from a sibling run where one matches); the weight on
+    dev; test stays unseen."""
+    lexical, neural = (_half(half, data, seed, cfg.reuse_finished) for half in (cfg.tfidf, cfg.transformer))
     dev = data.splits["dev"]
     weight = fit_weight(
         dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps
@@ -90,12 +83,20 @@ def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
     return EnsembleModel(lexical, neural, weight)
 
 
-def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
-    """The fine-tuned model of the newest finished transformer run of the active run's
-    experiment with the same data, training size, seed and settings, or None. Fine-tuning is
-    the hour of an ensemble on a CPU; a comparison that has just trained that very model
-    takes it (the ensemble's run names the run it came from). Under torchrun every process
-    fine-tunes: only rank 0 could see the store, and the others would wait for it."""
+def _half(cfg: TfidfConfig | TransformerConfig, data: SplitData, seed: int, reuse: bool):
+    """One half: the model of a finished sibling run where `reuse` finds one, else trained here."""
+    from paratype.models import trainer
+
+    found = finished_model(cfg, data, seed) if reuse else None
+    return found if found is not None else trainer(cfg.kind).fit(cfg, data, seed)
+
+
+def finished_model(cfg: TfidfConfig | TransformerConfig, data: SplitData, seed: int):
+    """The model of the newest finished run of the active run's experiment with the same kind,
+    data, training size, seed and settings, or None. A comparison has just trained both halves
+    with the same seed: fine-tuning is the hour of an ensemble on a CPU, and the TF-IDF fit its
+    minute (the ensemble's run names the runs they came from, tags `<kind>_run`). Under torchrun
+    every process fine-tunes: only rank 0 could see the store, and the others would wait for it."""
     import mlflow
 
     from paratype import distributed, local_model, tracking
@@ -105,7 +106,7 @@ def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
         return None
     runs = mlflow.search_runs(
         experiment_ids=[active.info.experiment_id],
-        filter_string="tags.model_kind = 'transformer' and attributes.status = 'FINISHED' "
+        filter_string=f"tags.model_kind = '{cfg.kind}' and attributes.status = 'FINISHED' "
         f"and tags.data_fingerprint = '{data.fingerprint}' and tags.seed = '{seed}' "
         f"and tags.train_size = '{len(data.splits['train'])}'",
         order_by=["attributes.start_time DESC"],
@@ -114,8 +115,8 @@ def finished_transformer(cfg: TransformerConfig, data: SplitData, seed: int):
     wanted = tracking.flatten(asdict(cfg), "model.")
     for run in runs:
         if all(run.data.params.get(key) == value for key, value in wanted.items()):
-            print(f"ensemble: the transformer half is the model of run {run.info.run_id}", file=sys.stderr)
-            mlflow.set_tag("transformer_run", run.info.run_id)
+            print(f"ensemble: the {cfg.kind} half is the model of run {run.info.run_id}", file=sys.stderr)
+            mlflow.set_tag(f"{cfg.kind}_run", run.info.run_id)
             with tempfile.TemporaryDirectory() as tmp:  # the model is read into memory: no copy left
                 uri = run.data.tags[tracking.MODEL_URI_TAG]
                 folder = mlflow.artifacts.download_artifacts(uri, dst_path=tmp)
