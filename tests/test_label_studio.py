@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from paratype.config import PROJECT_ROOT, compose, to_config
 from paratype.errors import InputError
+from paratype.io import read_jsonl
 from paratype.label_studio import build_tasks, config_path, labelling_config, read_export, write_tasks
 from paratype.labels import LABELS, read_annotations
 from paratype.segment import Paragraph
@@ -397,3 +398,15 @@ def test_round_trip_through_a_real_label_studio(trained, tmp_path):
     assert {r.annotator for r in records.values()} == {EMAIL}
     assert records[ids[0]].note == "عملية في مكان محدد"
     assert all(r.text_hash == r.id.rsplit("-", 1)[1] for r in records.values())
+
+
+@pytest.mark.slow  # two exports
+def test_a_train_only_export_leaves_out_the_articles_of_evaluation_paragraphs(tmp_path, tiny_corpus):
+    sheet, splits = tmp_path / "sheet.jsonl", tmp_path / "splits"
+    export = ("paratype-annotate", "export", "--pool", "random", "--n", "5", "--out", str(sheet))
+    run_cli(*export, f"paths.splits_dir={splits}", tmp=tmp_path)
+    first = next(row for _, row in read_jsonl(sheet))  # a paragraph of the one corpus article
+    splits.mkdir()
+    (splits / "v1.jsonl").write_text(json.dumps({"id": first["id"], "split": "test"}) + "\n")
+    proc = run_cli(*export, "--train-only", f"paths.splits_dir={splits}", tmp=tmp_path)
+    assert list(read_jsonl(sheet)) == [] and "(0 not yet annotated)" in proc.stdout.decode()  # seeds only

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import cache
 from pathlib import Path
 
 from paratype import annotate, label_studio
 from paratype.cli.common import Parser, existing_file, run_cli
 from paratype.config import compose, to_config
-from paratype.corpus import read_corpus, read_seeds
+from paratype.corpus import Article, read_corpus, read_seeds
 from paratype.errors import InputError
 from paratype.io import read_jsonl, write_jsonl
 from paratype.labels import check_label, read_annotations
-from paratype.segment import segment_articles
+from paratype.segment import segment_articles, split_paragraph_id
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,8 +138,7 @@ def _corpus_paragraphs(
     overrides: list[str], topic: str = "any", opinion: bool = False, skip_outlets: tuple[str, ...] = ()
 ):
     cfg = to_config(compose(["data=corpus", *overrides]))
-    # the seed articles too: they are gold already (never exported), but audits may re-read them
-    articles = [*read_seeds(Path(cfg.paths.seeds_dir)), *read_corpus(Path(cfg.paths.corpus_dir))]
+    articles = _articles(cfg.paths.seeds_dir, cfg.paths.corpus_dir)
     if topic != "any":
         wanted = topic == "security"
         articles = [
@@ -151,6 +151,13 @@ def _corpus_paragraphs(
     articles = [a for a in articles if a.source not in skip_outlets]
     source_of = {a.article_id: a.source for a in articles}
     return cfg, segment_articles(articles, cfg.data.segmentation), source_of
+
+
+@cache
+def _articles(seeds_dir: str, corpus_dir: str) -> tuple[Article, ...]:
+    """Every article, read once per process: the seeds too (they are gold already, never
+    exported, but audits may re-read them)."""
+    return (*read_seeds(Path(seeds_dir)), *read_corpus(Path(corpus_dir)))
 
 
 def _annotated_ids(files: list[str]) -> set[str]:
@@ -190,11 +197,12 @@ def _export(args: argparse.Namespace) -> int:
 def _outside_evaluation(candidates: list, cfg) -> list:
     """The candidates a new split version can train on: every dev and test paragraph of the
     committed splits, whatever outlet or topic the export kept, rules them out."""
-    from paratype.data import load_labelled
     from paratype.splits import split_file_ids
 
     evaluated = split_file_ids(Path(cfg.paths.splits_dir), ("dev", "test"))
-    held = [i.paragraph for i in load_labelled(cfg.data, cfg.paths) if i.paragraph.id in evaluated]
+    wanted = {split_paragraph_id(pid)[0] for pid in evaluated}
+    articles = [a for a in _articles(cfg.paths.seeds_dir, cfg.paths.corpus_dir) if a.article_id in wanted]
+    held = [p for p in segment_articles(articles, cfg.data.segmentation) if p.id in evaluated]
     return annotate.outside_evaluation(candidates, held)
 
 
