@@ -85,17 +85,16 @@ def test_an_error_raised_while_handling_an_interrupt_still_counts_as_one():
     def cleanup() -> None:
         raise OSError("cleanup failed")
 
-    try:
+    with pytest.raises(OSError) as caught:
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt:
             cleanup()
-    except OSError as err:
-        assert interrupts.caused_by_interrupt(err)
+    assert interrupts.caused_by_interrupt(caught.value)
     assert not interrupts.caused_by_interrupt(ValueError("plain"))
 
 
-def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, tmp_path):
+def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, tmp_path, monkeypatch):
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlruns.db")
     started = mlflow.start_run
 
@@ -105,10 +104,10 @@ def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, tmp_path):
         time.sleep(0.2)
         return active
 
-    with pytest.MonkeyPatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(mlflow, "start_run", start_then_signal)
-        with tracking.run():
-            pytest.fail("the body must not run")
+    monkeypatch.setattr(mlflow, "start_run", start_then_signal)
+    with pytest.raises(KeyboardInterrupt), tracking.run():
+        pytest.fail("the body must not run")
+    monkeypatch.undo()
     client = mlflow.MlflowClient()
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert [r.info.status for r in runs] == ["KILLED"]

@@ -109,7 +109,8 @@ def promote(
     """Register `run_id`'s model as champion if it beats the holder beyond the interval.
 
     With `test_texts` (the candidate's test paragraphs, id -> text, built only when needed) and
-    the committed split files, a holder scored on fewer test paragraphs is re-scored on them all."""
+    the committed split files, a holder scored on fewer test paragraphs is re-scored on those of
+    them that its training never saw."""
     mlflow.set_tracking_uri(cfg.uri)
     client = mlflow.MlflowClient(cfg.uri)
     candidate = test_predictions(client, run_id)
@@ -167,18 +168,22 @@ def _rescored(
     articles = {split_paragraph_id(pid)[0] for pid in trained}
     twins = near_duplicates_of([texts[pid] for pid in ids], [texts[pid] for pid in ids if pid in trained])
     unseen = [k for k, pid in enumerate(ids) if split_paragraph_id(pid)[0] not in articles and k not in twins]
+    if not unseen:
+        print(
+            "the champion is weighed on the shared test paragraphs only: it saw every other", file=sys.stderr
+        )
+        return held
     print(
         f"the champion is re-scored on the {len(unseen)} of {len(ids)} test paragraphs it never trained on",
         file=sys.stderr,
     )
-    if not unseen:
-        return held
     with tempfile.TemporaryDirectory() as tmp:  # as paratype-predict serves it, whatever code logged it
         folder = mlflow.artifacts.download_artifacts(
             client.get_run(holder_id).data.tags[MODEL_URI_TAG], dst_path=tmp
         )
-        served = local_model.load(folder, cfg)
-    scores = served.predict(pd.DataFrame({"text": [texts[ids[k]] for k in unseen]}))
+        scores = local_model.load(folder, cfg).predict(
+            pd.DataFrame({"text": [texts[ids[k]] for k in unseen]})
+        )
     proba = scores[[f"score_{name}" for name in held["labels"]]].to_numpy()
     gold = [candidate["gold"][k] for k in unseen]
     return held | {"ids": [ids[k] for k in unseen], "gold": gold, "proba": proba.tolist()}
