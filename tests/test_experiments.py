@@ -112,8 +112,8 @@ def fake_run(tracking, group, model, seed, correct, train_size=100, data="corpus
 
 
 @pytest.fixture
-def store(tmp_path):
-    cfg = TrackingConfig(uri=f"sqlite:///{tmp_path}/m.db", artifact_root=str(tmp_path / "a"), experiment="t")
+def store(fresh_store, tmp_path):
+    cfg = TrackingConfig(uri=fresh_store, artifact_root=str(tmp_path / "a"), experiment="t")
     setup(cfg)
     yield cfg
     mlflow.end_run()

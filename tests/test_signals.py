@@ -11,7 +11,7 @@ import mlflow
 import pytest
 
 from paratype import interrupts, tracking
-from paratype.config import PROJECT_ROOT
+from paratype.config import PROJECT_ROOT, TrackingConfig
 from paratype.tracking import store_lock
 
 BIN = Path(sys.executable).parent
@@ -94,8 +94,8 @@ def test_an_error_raised_while_handling_an_interrupt_still_counts_as_one():
     assert not interrupts.caused_by_interrupt(ValueError("plain"))
 
 
-def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, tmp_path, monkeypatch):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlruns.db")
+def test_a_signal_while_the_run_starts_still_ends_it_killed(handlers, fresh_store, tmp_path, monkeypatch):
+    tracking.setup(TrackingConfig(fresh_store, str(tmp_path / "artifacts"), "t"))
     started = mlflow.start_run
 
     def start_then_signal(**kwargs):

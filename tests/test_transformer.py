@@ -15,7 +15,7 @@ from conftest import BIN, make_config, run_cli, tracking_overrides
 from paratype.config import PretrainConfig
 from paratype.data import SPLITS
 from paratype.errors import InputError
-from paratype.models import ensemble, transformer
+from paratype.models import ensemble, tfidf_training, transformer
 from paratype.pretrain import META_FILE, StepPlan, pretrain
 from paratype.text import NormalizationConfig
 from paratype.train import train
@@ -245,9 +245,32 @@ def test_the_ensemble_weight_follows_the_better_half_on_dev():
     gold = [0, 1, 2, 3] * 5
     right = np.eye(4)[gold] * 0.7 + 0.075
     wrong = np.roll(right, 1, axis=1)
-    assert ensemble.fit_weight(gold, right, wrong, steps=10) == 0.6  # the evenest mix that is right
-    assert ensemble.fit_weight(gold, wrong, right, steps=10) == 0.4
-    assert ensemble.fit_weight(gold, right, right, steps=10) == 0.5  # a tie: the even mix
+    for pooling in ("log", "linear"):
+        assert ensemble.fit_weight(gold, right, wrong, 10, pooling) == 0.6  # the evenest mix that is right
+        assert ensemble.fit_weight(gold, wrong, right, 10, pooling) == 0.4
+        assert ensemble.fit_weight(gold, right, right, 10, pooling) == 0.5  # a tie: the even mix
+
+
+def test_log_pooling_is_the_renormalised_weighted_geometric_mean():
+    lexical, neural = np.array([[0.7, 0.2, 0.1, 0.0]]), np.array([[0.1, 0.6, 0.2, 0.1]])
+    pooled = ensemble.mix(lexical, neural, 0.25, "log")
+    geometric = np.maximum(lexical, ensemble.FLOOR) ** 0.25 * np.maximum(neural, ensemble.FLOOR) ** 0.75
+    np.testing.assert_allclose(pooled, geometric / geometric.sum())
+    np.testing.assert_allclose(ensemble.mix(lexical, neural, 0.25, "linear"), 0.25 * lexical + 0.75 * neural)
+
+
+@pytest.mark.slow
+def test_an_ensemble_saved_before_log_pooling_loads_as_linear(fine_tuned, tmp_path):
+    sibling = fine_tuned[2]
+    neural = mlflow.pyfunc.load_model(sibling.model_uri).unwrap_python_model().classifier.model
+    lexical = tfidf_training.fit(make_config(tmp_path, "model=tfidf").model, sibling.data, seed=0)
+    ensemble.EnsembleModel(lexical, neural, 0.7, "linear").save(tmp_path)
+    (tmp_path / ensemble.META_FILE).write_text('{"tfidf_weight": 0.7}')  # as saved before
+    old = ensemble.EnsembleModel.load(tmp_path)
+    texts = sibling.data.splits["test"]["text"][:3]
+    expected = 0.7 * lexical.predict_proba(texts) + 0.3 * neural.predict_proba(texts)
+    assert old.pooling == "linear"
+    np.testing.assert_allclose(old.predict_proba(texts), expected, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -265,9 +288,11 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     assert model.neural.session is not None  # served by ONNX Runtime
     texts = result.data.splits["test"]["text"][:4]
     assert 0 <= model.weight <= 1
-    expected = model.weight * model.lexical.predict_proba(texts) + (
-        1 - model.weight
-    ) * model.neural.predict_proba(texts)
+    assert model.pooling == "log"  # the default: a renormalised weighted geometric mean
+    geometric = np.maximum(model.lexical.predict_proba(texts), ensemble.FLOOR) ** model.weight * np.maximum(
+        model.neural.predict_proba(texts), ensemble.FLOOR
+    ) ** (1 - model.weight)
+    expected = geometric / geometric.sum(axis=1, keepdims=True)
     scores = served.predict(pd.DataFrame({"text": texts})).filter(like="score_").to_numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
 

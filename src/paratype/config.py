@@ -226,12 +226,14 @@ class EnsembleConfig:
     tfidf: TfidfConfig = field(default_factory=TfidfConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
     weight_steps: int = 10  # TF-IDF weights tried: 0, 1/steps, ..., 1
+    pooling: str = "log"  # "log": weighted geometric mean, renormalised; "linear": weighted mean
     # each half taken from a finished run with the same data, seed and settings, where the
     # experiment has one (a comparison's own TF-IDF and mini BERT runs), instead of training it again
     reuse_finished: bool = True
 
     def __post_init__(self) -> None:
         _check(self.weight_steps >= 1, f"model.weight_steps={self.weight_steps} must be >= 1")
+        _check(self.pooling in ("log", "linear"), f"model.pooling={self.pooling!r} must be 'log' or 'linear'")
 
 
 MODEL_CONFIGS: dict[str, type] = {

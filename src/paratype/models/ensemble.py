@@ -1,9 +1,14 @@
-"""TF-IDF and a transformer as one model: their probabilities mixed, the weight fitted on dev.
+"""TF-IDF and a transformer as one model: their probabilities pooled, the weight fitted on dev.
 
 The two kinds err differently (TF-IDF on paraphrase, the transformer on rare words), so a
 mixture can beat both. Both halves are trained in the same run on the same train split; the
 TF-IDF weight is the one of 0, 1/steps, ..., 1 with the best dev macro-F1 (ties: the one
 closest to an even mix). It is served like any model: one pyfunc, one `predict_proba`.
+
+Pooling is `log` (a weighted geometric mean, renormalised: a label needs both halves to find
+it likely) or `linear` (a weighted arithmetic mean: one confident half can carry it). On
+corpus-v3, log pooling scored dev macro-F1 0.708 / 0.704 / 0.701 over three seeds against
+0.701 / 0.704 / 0.700 for linear, with lower calibration error (experiments/compare/NOTES.md).
 """
 
 from __future__ import annotations
@@ -29,16 +34,18 @@ META_FILE = "ensemble.json"
 
 
 class EnsembleModel:
-    """`weight` x TF-IDF + (1 - `weight`) x transformer, per label."""
+    """TF-IDF and transformer probabilities pooled with TF-IDF weight `weight`, per label."""
 
     kind = "ensemble"
 
-    def __init__(self, lexical: tfidf.TfidfModel, neural, weight: float):
-        self.lexical, self.neural, self.weight = lexical, neural, weight
+    def __init__(self, lexical: tfidf.TfidfModel, neural, weight: float, pooling: str):
+        self.lexical, self.neural, self.weight, self.pooling = lexical, neural, weight, pooling
         self.labels = lexical.labels
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return mix(self.lexical.predict_proba(texts), self.neural.predict_proba(texts), self.weight)
+        return mix(
+            self.lexical.predict_proba(texts), self.neural.predict_proba(texts), self.weight, self.pooling
+        )
 
     def extra_outputs(self, texts: Sequence[str]) -> dict[str, list]:
         return self.neural.extra_outputs(texts)  # `truncated`: only the transformer cuts text
@@ -46,25 +53,40 @@ class EnsembleModel:
     def save(self, directory: Path) -> None:
         self.lexical.save(directory / "tfidf")
         self.neural.save(directory / "transformer")
-        (directory / META_FILE).write_text(json.dumps({"tfidf_weight": self.weight}))
+        (directory / META_FILE).write_text(json.dumps({"tfidf_weight": self.weight, "pooling": self.pooling}))
 
     @classmethod
     def load(cls, directory: Path) -> EnsembleModel:
-        weight = json.loads((directory / META_FILE).read_text())["tfidf_weight"]
+        meta = json.loads((directory / META_FILE).read_text())
         return cls(
-            tfidf.load_model(directory / "tfidf"), transformer.load_model(directory / "transformer"), weight
+            tfidf.load_model(directory / "tfidf"),
+            transformer.load_model(directory / "transformer"),
+            meta["tfidf_weight"],
+            meta.get("pooling", "linear"),  # ensembles saved before log pooling existed
         )
 
 
-def mix(lexical: np.ndarray, neural: np.ndarray, weight: float) -> np.ndarray:
-    return weight * lexical + (1 - weight) * neural
+FLOOR = 1e-6  # log pooling: a probability the halves round to zero still counts, a little
 
 
-def fit_weight(gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, steps: int) -> float:
+def mix(lexical: np.ndarray, neural: np.ndarray, weight: float, pooling: str) -> np.ndarray:
+    """Pooled probabilities, rows summing to one."""
+    if pooling == "linear":
+        return weight * lexical + (1 - weight) * neural
+    logs = weight * np.log(np.maximum(lexical, FLOOR)) + (1 - weight) * np.log(np.maximum(neural, FLOOR))
+    pooled = np.exp(logs - logs.max(axis=1, keepdims=True))
+    return pooled / pooled.sum(axis=1, keepdims=True)
+
+
+def fit_weight(
+    gold: Sequence[int], lexical: np.ndarray, neural: np.ndarray, steps: int, pooling: str
+) -> float:
     """The TF-IDF weight with the best macro-F1 on `gold` (ties: nearest to 0.5)."""
     gold = np.asarray(gold)
     candidates = sorted((k / steps for k in range(steps + 1)), key=lambda w: abs(w - 0.5))
-    scores = [macro_f1(gold, mix(lexical, neural, w).argmax(axis=1), lexical.shape[1]) for w in candidates]
+    scores = [
+        macro_f1(gold, mix(lexical, neural, w, pooling).argmax(axis=1), lexical.shape[1]) for w in candidates
+    ]
     return candidates[int(np.argmax(scores))]
 
 
@@ -74,13 +96,17 @@ def fit(cfg: EnsembleConfig, data: SplitData, seed: int) -> EnsembleModel:
     lexical, neural = (_half(half, data, seed, cfg.reuse_finished) for half in (cfg.tfidf, cfg.transformer))
     dev = data.splits["dev"]
     weight = fit_weight(
-        dev["label"], lexical.predict_proba(dev["text"]), neural.predict_proba(dev["text"]), cfg.weight_steps
+        dev["label"],
+        lexical.predict_proba(dev["text"]),
+        neural.predict_proba(dev["text"]),
+        cfg.weight_steps,
+        cfg.pooling,
     )
     import mlflow
 
     if mlflow.active_run():
         mlflow.log_metric("ensemble/tfidf_weight", weight)
-    return EnsembleModel(lexical, neural, weight)
+    return EnsembleModel(lexical, neural, weight, cfg.pooling)
 
 
 def _half(cfg: TfidfConfig | TransformerConfig, data: SplitData, seed: int, reuse: bool):
