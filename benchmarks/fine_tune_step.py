@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
     transformers_logging.set_verbosity_error()  # a new head on the encoder: its load report is expected
+    transformers_logging.disable_progress_bar()
     cfg = to_config(compose(["model=mini_bert"]))
     source = resolve_pretrained(cfg.model.pretrained, cfg.model.hub_timeout)
     print(f"device: CPU ({torch.get_num_threads()} threads, {platform.machine()}), encoder {source}\n")

@@ -278,7 +278,8 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     """...with its transformer half quantised to ONNX int8, as any transformer can be."""
     halves = [f"model.transformer.{o.removeprefix('model.')}" for o in FINE_TUNE[1:]]
     onnx = "model.transformer.onnx_int8=true"
-    cfg = make_config(tmp_path, "model=ensemble", f"model.transformer.pretrained={tiny_bert}", *halves, onnx)
+    pretrained = f"model.transformer.pretrained={tiny_bert}"
+    cfg = make_config(tmp_path, "model=ensemble", pretrained, *halves, onnx, "model.pooling=log")
     result = train(cfg)
     run = mlflow.MlflowClient(cfg.tracking.uri).get_run(result.run_id)
     assert run.data.tags["model_kind"] == "ensemble"
@@ -288,7 +289,7 @@ def test_the_ensemble_trains_both_halves_in_one_run_and_serves_as_one_pyfunc(tin
     assert model.neural.session is not None  # served by ONNX Runtime
     texts = result.data.splits["test"]["text"][:4]
     assert 0 <= model.weight <= 1
-    assert model.pooling == "log"  # the default: a renormalised weighted geometric mean
+    assert model.pooling == "log"  # a renormalised weighted geometric mean, saved with the model
     geometric = np.maximum(model.lexical.predict_proba(texts), ensemble.FLOOR) ** model.weight * np.maximum(
         model.neural.predict_proba(texts), ensemble.FLOOR
     ) ** (1 - model.weight)

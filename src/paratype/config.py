@@ -226,7 +226,7 @@ class EnsembleConfig:
     tfidf: TfidfConfig = field(default_factory=TfidfConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
     weight_steps: int = 10  # TF-IDF weights tried: 0, 1/steps, ..., 1
-    pooling: str = "log"  # "log": weighted geometric mean, renormalised; "linear": weighted mean
+    pooling: str = "linear"  # "linear": weighted mean; "log": weighted geometric mean, renormalised
     # each half taken from a finished run with the same data, seed and settings, where the
     # experiment has one (a comparison's own TF-IDF and mini BERT runs), instead of training it again
     reuse_finished: bool = True

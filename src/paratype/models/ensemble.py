@@ -5,10 +5,11 @@ mixture can beat both. Both halves are trained in the same run on the same train
 TF-IDF weight is the one of 0, 1/steps, ..., 1 with the best dev macro-F1 (ties: the one
 closest to an even mix). It is served like any model: one pyfunc, one `predict_proba`.
 
-Pooling is `log` (a weighted geometric mean, renormalised: a label needs both halves to find
-it likely) or `linear` (a weighted arithmetic mean: one confident half can carry it). On
-corpus-v3, log pooling scored dev macro-F1 0.708 / 0.704 / 0.701 over three seeds against
-0.701 / 0.704 / 0.700 for linear, with lower calibration error (experiments/compare/NOTES.md).
+Pooling is `linear` (a weighted arithmetic mean: one confident half can carry a label) or
+`log` (a weighted geometric mean, renormalised: a label needs both halves to find it likely).
+On corpus-v3 log pooling has the better argmax and calibration, but the tuned decision rule
+fitted on its dev probabilities does not carry to test, so the rule a model serves is better
+with linear pooling (experiments/compare/NOTES.md).
 """
 
 from __future__ import annotations
