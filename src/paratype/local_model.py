@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,16 @@ def from_folder(folder: Path) -> ParagraphClassifier:
     if flavor is None:
         raise InputError(f"{folder} holds no model logged by paratype; retrain it")
     return _classifier(folder, flavor)
+
+
+@contextmanager
+def downloaded(uri: str) -> Iterator[Path]:
+    """A logged model's folder for the time of the block: what is loaded from it stays in
+    memory, the copy on disk does not (the tracking URI must be set)."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
 
 
 def _classifier(folder: Path, flavor: dict) -> ParagraphClassifier:

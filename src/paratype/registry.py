@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ from mlflow.exceptions import MlflowException
 from paratype.config import TrackingConfig
 from paratype.decision import decide
 from paratype.errors import InputError
-from paratype.io import read_jsonl
 from paratype.stats import paired_bootstrap
 from paratype.tracking import BEST_METRIC, MODEL_URI_TAG
 
@@ -152,9 +150,8 @@ def _rescored(
     from paratype.segment import split_paragraph_id
     from paratype.splits import near_duplicates_of
 
-    trained, why_not = _training_paragraphs(
-        client.get_run(holder_id), client.get_run(candidate_id), splits_dir
-    )
+    holder = client.get_run(holder_id)
+    trained, why_not = _training_paragraphs(holder, client.get_run(candidate_id), splits_dir)
     if why_not:
         print(f"the champion is weighed on the shared test paragraphs only: {why_not}", file=sys.stderr)
         return held
@@ -177,11 +174,9 @@ def _rescored(
         f"the champion is re-scored on the {len(unseen)} of {len(ids)} test paragraphs it never trained on",
         file=sys.stderr,
     )
-    with tempfile.TemporaryDirectory() as tmp:  # as paratype-predict serves it, whatever code logged it
-        folder = mlflow.artifacts.download_artifacts(
-            client.get_run(holder_id).data.tags[MODEL_URI_TAG], dst_path=tmp
-        )
-        scores = local_model.load(folder, cfg).predict(
+    # loaded as paratype-predict loads it, whatever version of the code logged it
+    with local_model.downloaded(holder.data.tags[MODEL_URI_TAG]) as folder:
+        scores = local_model.load(str(folder), cfg).predict(
             pd.DataFrame({"text": [texts[ids[k]] for k in unseen]})
         )
     proba = scores[[f"score_{name}" for name in held["labels"]]].to_numpy()
@@ -194,13 +189,15 @@ def _training_paragraphs(holder: Run, candidate: Run, splits_dir: Path) -> tuple
     be in the candidate's split: there, a paragraph's near-duplicates share its split, so only
     those of the ones now in test can be among the test paragraphs. Silver data is not in a split
     file, so a silver-trained holder is never re-scored."""
+    from paratype.splits import read_split_file
+
     if holder.data.params.get("data.silver.file") not in (None, "", "None"):
         return set(), "it trained on silver labels"
     versions = [run.data.tags.get("split_version", "computed") for run in (holder, candidate)]
     files = [splits_dir / f"{version}.jsonl" for version in versions]
     if not all(f.is_file() for f in files):
         return set(), f"split {versions[0]} or {versions[1]} has no file in {splits_dir}"
-    held_split, candidate_split = ({row["id"]: row["split"] for _, row in read_jsonl(f)} for f in files)
+    held_split, candidate_split = (read_split_file(f, ()) for f in files)
     trained = {pid for pid, split in held_split.items() if split == "train"}
     if strays := len(trained - candidate_split.keys()):
         return set(), f"{strays} of its training paragraphs are not in split {versions[1]}"

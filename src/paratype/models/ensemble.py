@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -144,10 +143,8 @@ def finished_model(cfg: TfidfConfig | TransformerConfig, data: SplitData, seed: 
         if all(run.data.params.get(key) == value for key, value in wanted.items()):
             print(f"ensemble: the {cfg.kind} half is the model of run {run.info.run_id}", file=sys.stderr)
             mlflow.set_tag(f"{cfg.kind}_run", run.info.run_id)
-            with tempfile.TemporaryDirectory() as tmp:  # the model is read into memory: no copy left
-                uri = run.data.tags[tracking.MODEL_URI_TAG]
-                folder = mlflow.artifacts.download_artifacts(uri, dst_path=tmp)
-                return local_model.from_folder(Path(folder)).model
+            with local_model.downloaded(run.data.tags[tracking.MODEL_URI_TAG]) as folder:
+                return local_model.from_folder(folder).model
     return None
 
 
